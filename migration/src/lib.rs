@@ -1,0 +1,23 @@
+//! Schema migrations. Identifiers are declared inside each file so that a
+//! later change to the entities never rewrites history.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_create_users;
+mod m20261125_000002_create_clients;
+mod m20261125_000003_create_api_keys;
+mod m20261125_000004_create_posts;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261125_000001_create_users::Migration),
+            Box::new(m20261125_000002_create_clients::Migration),
+            Box::new(m20261125_000003_create_api_keys::Migration),
+            Box::new(m20261125_000004_create_posts::Migration),
+        ]
+    }
+}

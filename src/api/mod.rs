@@ -1,0 +1,70 @@
+//! The blog resource API, its OpenAPI document and the docs explorer.
+
+mod models;
+mod pagination;
+mod posts;
+mod problem;
+
+use poem::http::StatusCode;
+use poem::http::header::CONTENT_LENGTH;
+use poem::{Endpoint, EndpointExt, IntoEndpoint, Request, Route};
+use poem_openapi::OpenApiService;
+
+pub use models::{Post, PostInput, PostPage};
+pub use problem::{ApiError, Problem, problem_from_poem_error};
+
+use crate::config::Settings;
+
+/// Largest request body the API reads: a maximal post (100 KiB body, 200
+/// characters of title) with room for JSON escaping.
+pub const MAX_BODY_BYTES: usize = 512 * 1024;
+
+pub fn service(settings: &Settings) -> OpenApiService<posts::PostsApi, ()> {
+    OpenApiService::new(
+        posts::PostsApi,
+        "Tollgate blog API",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description("Blog posts guarded by Tollgate. Authorize with an API key (`X-API-Key`).")
+    .server(settings.issuer_str())
+}
+
+/// Adds `/api/...`, `/openapi.json` and `/docs`.
+pub fn routes(route: Route, settings: &Settings) -> Route {
+    let api = service(settings);
+    let spec = api.spec_endpoint();
+    let docs = api.swagger_ui();
+    route
+        .nest_no_strip(
+            "/api",
+            api.around(limit_body)
+                .catch_all_error(problem_from_poem_error)
+                .into_endpoint(),
+        )
+        .at("/openapi.json", spec)
+        .nest("/docs", docs)
+}
+
+/// Refuses bodies over [`MAX_BODY_BYTES`]: by `Content-Length` before
+/// reading, and while reading when the length is not declared (chunked).
+async fn limit_body<E: Endpoint>(next: E, mut req: Request) -> poem::Result<E::Output> {
+    let declared = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    match declared {
+        Some(len) if len > MAX_BODY_BYTES => {
+            return Err(poem::Error::from_string(
+                format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
+                StatusCode::PAYLOAD_TOO_LARGE,
+            ));
+        }
+        Some(_) => {}
+        None => {
+            let body = req.take_body().into_bytes_limit(MAX_BODY_BYTES).await?;
+            req.set_body(body);
+        }
+    }
+    next.call(req).await
+}

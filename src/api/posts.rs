@@ -1,0 +1,211 @@
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, OpenApi, Tags};
+use uuid::Uuid;
+
+use super::models::{Post, PostInput, PostPage};
+use super::{ApiError, pagination};
+use crate::auth::{Credentials, Principal};
+use crate::domain::{PostBody, PostTitle, Scope};
+use crate::state::AppState;
+use crate::store::posts::{self, Author, PostContent, Visibility};
+
+#[derive(Tags)]
+enum ApiTags {
+    /// Blog posts
+    Posts,
+}
+
+pub struct PostsApi;
+
+#[derive(ApiResponse)]
+pub enum CreatedPost {
+    /// The post was created.
+    #[oai(status = 201)]
+    Created(
+        Json<Post>,
+        /// Where the new post lives.
+        #[oai(header = "Location")]
+        String,
+    ),
+}
+
+#[derive(ApiResponse)]
+pub enum DeletedPost {
+    /// The post is gone.
+    #[oai(status = 204)]
+    Deleted,
+}
+
+const DEFAULT_LIMIT: u32 = 20;
+
+#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Posts")]
+impl PostsApi {
+    /// List posts, newest first
+    ///
+    /// Published posts, plus the caller's own drafts (every draft with
+    /// `blog:admin`). Follow `next_cursor` for older posts.
+    #[oai(path = "/posts", method = "get", operation_id = "list_posts")]
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        auth: Credentials,
+        /// Page size, 1 to 100 (default 20).
+        #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
+        limit: Query<Option<u32>>,
+        /// The `next_cursor` of the previous page.
+        cursor: Query<Option<String>>,
+    ) -> Result<Json<PostPage>, ApiError> {
+        let principal = auth.require(&state, Scope::BlogRead).await?;
+        let before = match cursor.0.as_deref() {
+            None | Some("") => None,
+            Some(c) => Some(
+                pagination::decode(c).ok_or_else(|| ApiError::bad_request("malformed cursor"))?,
+            ),
+        };
+        let limit = u64::from(limit.0.unwrap_or(DEFAULT_LIMIT));
+        let subject = principal.subject.key();
+        // One extra row tells whether another page exists.
+        let mut rows = posts::page(
+            &state.db,
+            visibility(&principal, &subject),
+            before,
+            limit + 1,
+        )
+        .await
+        .map_err(ApiError::internal)?;
+        let more = rows.len() as u64 > limit;
+        rows.truncate(limit as usize);
+        let next_cursor = if more {
+            rows.last().map(|p| pagination::encode(p.seq))
+        } else {
+            None
+        };
+        Ok(Json(PostPage {
+            items: rows.into_iter().map(Post::from).collect(),
+            next_cursor,
+        }))
+    }
+
+    /// Create a post
+    #[oai(path = "/posts", method = "post", operation_id = "create_post")]
+    async fn create(
+        &self,
+        state: Data<&AppState>,
+        auth: Credentials,
+        input: Json<PostInput>,
+    ) -> Result<CreatedPost, ApiError> {
+        let principal = auth.require(&state, Scope::BlogWrite).await?;
+        let content = content(input.0)?;
+        let author = Author {
+            name: principal.subject.display_name(),
+            subject: &principal.subject.key(),
+        };
+        let post = posts::create(&state.db, content, author, state.clock.now())
+            .await
+            .map_err(ApiError::internal)?;
+        let location = format!("/api/v1/posts/{}", post.id);
+        Ok(CreatedPost::Created(Json(post.into()), location))
+    }
+
+    /// Get a post
+    #[oai(path = "/posts/:id", method = "get", operation_id = "get_post")]
+    async fn get(
+        &self,
+        state: Data<&AppState>,
+        auth: Credentials,
+        id: Path<Uuid>,
+    ) -> Result<Json<Post>, ApiError> {
+        let principal = auth.require(&state, Scope::BlogRead).await?;
+        let post = find_visible(&state, &principal, id.0).await?;
+        Ok(Json(post.into()))
+    }
+
+    /// Replace a post
+    ///
+    /// Only its author may, or a caller with `blog:admin`.
+    #[oai(path = "/posts/:id", method = "put", operation_id = "update_post")]
+    async fn update(
+        &self,
+        state: Data<&AppState>,
+        auth: Credentials,
+        id: Path<Uuid>,
+        input: Json<PostInput>,
+    ) -> Result<Json<Post>, ApiError> {
+        let principal = auth.require(&state, Scope::BlogWrite).await?;
+        let content = content(input.0)?;
+        let post = find_visible(&state, &principal, id.0).await?;
+        ensure_may_edit(&principal, &post)?;
+        let post = posts::update(&state.db, post, content, state.clock.now())
+            .await
+            .map_err(ApiError::internal)?;
+        Ok(Json(post.into()))
+    }
+
+    /// Delete a post
+    ///
+    /// Only its author may, or a caller with `blog:admin`.
+    #[oai(path = "/posts/:id", method = "delete", operation_id = "delete_post")]
+    async fn delete(
+        &self,
+        state: Data<&AppState>,
+        auth: Credentials,
+        id: Path<Uuid>,
+    ) -> Result<DeletedPost, ApiError> {
+        let principal = auth.require(&state, Scope::BlogWrite).await?;
+        let post = find_visible(&state, &principal, id.0).await?;
+        ensure_may_edit(&principal, &post)?;
+        posts::delete(&state.db, post)
+            .await
+            .map_err(ApiError::internal)?;
+        Ok(DeletedPost::Deleted)
+    }
+}
+
+fn visibility<'a>(principal: &Principal, subject: &'a str) -> Visibility<'a> {
+    if principal.has_scope(Scope::BlogAdmin) {
+        Visibility::All
+    } else {
+        Visibility::PublishedOr(subject)
+    }
+}
+
+fn content(input: PostInput) -> Result<PostContent, ApiError> {
+    Ok(PostContent {
+        title: PostTitle::parse(input.title).map_err(ApiError::unprocessable)?,
+        body: PostBody::parse(input.body).map_err(ApiError::unprocessable)?,
+        published: input.published.unwrap_or(false),
+    })
+}
+
+/// A draft of someone else's is answered as absent, not forbidden, so that
+/// its existence does not leak.
+async fn find_visible(
+    state: &AppState,
+    principal: &Principal,
+    id: Uuid,
+) -> Result<entity::post::Model, ApiError> {
+    let post = posts::find(&state.db, id)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::not_found(format!("no post with id {id}")))?;
+    let visible = post.published
+        || post.author_sub == principal.subject.key()
+        || principal.has_scope(Scope::BlogAdmin);
+    if visible {
+        Ok(post)
+    } else {
+        Err(ApiError::not_found(format!("no post with id {id}")))
+    }
+}
+
+fn ensure_may_edit(principal: &Principal, post: &entity::post::Model) -> Result<(), ApiError> {
+    if post.author_sub == principal.subject.key() || principal.has_scope(Scope::BlogAdmin) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "only the post's author (or blog:admin) may change it",
+        ))
+    }
+}

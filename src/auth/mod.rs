@@ -1,0 +1,10 @@
+//! Who is calling the resource API. Every credential becomes a
+//! [`Principal`]; handlers ask [`Credentials::require`] for one with a scope
+//! and never look at headers themselves.
+
+mod api_key;
+mod principal;
+mod scheme;
+
+pub use principal::{AuthMethod, Principal, Subject};
+pub use scheme::{ApiKeyAuth, Credentials};

@@ -1,0 +1,143 @@
+use std::io::Write;
+
+use clap::Subcommand;
+use sea_orm::DatabaseConnection;
+use serde::Serialize;
+
+use super::output::{self, ClientJson};
+use crate::clock::Clock;
+use crate::manage::{self, ClientRequest};
+use crate::store::clients::split_list;
+
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Register a client; a confidential client's secret is shown once
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Exact redirect URI (repeat or list several)
+        #[arg(long = "redirect-uri", value_name = "URI", num_args = 1..)]
+        redirect_uris: Vec<String>,
+        /// A public client (no secret; must use PKCE)
+        #[arg(long)]
+        public: bool,
+        /// Scopes it may ask for [default: blog:read blog:write]
+        #[arg(long = "scope", value_name = "S", num_args = 1..)]
+        scopes: Vec<String>,
+        /// Grants it may use [default: authorization_code refresh_token]
+        #[arg(long = "grant", value_name = "G", num_args = 1..)]
+        grants: Vec<String>,
+        /// A first-party client: users are not asked for consent
+        #[arg(long)]
+        first_party: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List clients
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub async fn run(
+    db: &DatabaseConnection,
+    cmd: ClientCommand,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    match cmd {
+        ClientCommand::Create {
+            name,
+            redirect_uris,
+            public,
+            scopes,
+            grants,
+            first_party,
+            json,
+        } => {
+            let req = ClientRequest {
+                name,
+                redirect_uris,
+                public,
+                scopes,
+                grants,
+                first_party,
+                client_id: None,
+            };
+            let created = manage::create_client(db, req, Clock::default().now()).await?;
+            let secret = created.secret.as_ref().map(|s| s.secret());
+            if json {
+                return output::print_json(
+                    out,
+                    &ClientJson {
+                        client_id: &created.client.id,
+                        client_secret: secret,
+                        redirect_uris: &created.redirect_uris,
+                        scopes: created.scopes.to_vec(),
+                        grants: created.grants.to_vec(),
+                    },
+                );
+            }
+            writeln!(out, "client_id:     {}", created.client.id)?;
+            match secret {
+                Some(s) => writeln!(
+                    out,
+                    "client_secret: {s}\n(shown once; only its hash is stored)"
+                )?,
+                None => writeln!(out, "public client: no secret; PKCE (S256) is required")?,
+            }
+            writeln!(out, "redirect_uris: {}", created.redirect_uris.join(" "))?;
+            writeln!(out, "scopes:        {}", created.scopes)?;
+            writeln!(out, "grants:        {}", created.grants)?;
+            Ok(())
+        }
+        ClientCommand::List { json } => {
+            let clients = crate::store::clients::list(db).await?;
+            if json {
+                #[derive(Serialize)]
+                struct Row<'a> {
+                    client_id: &'a str,
+                    name: &'a str,
+                    public: bool,
+                    first_party: bool,
+                    redirect_uris: Vec<String>,
+                    scopes: Vec<String>,
+                    grants: Vec<String>,
+                    created_at: String,
+                }
+                let rows: Vec<Row> = clients
+                    .iter()
+                    .map(|c| Row {
+                        client_id: &c.id,
+                        name: &c.name,
+                        public: c.is_public,
+                        first_party: c.first_party,
+                        redirect_uris: split_list(&c.redirect_uris),
+                        scopes: split_list(&c.scopes),
+                        grants: split_list(&c.grants),
+                        created_at: output::time(c.created_at),
+                    })
+                    .collect();
+                return output::print_json(out, &rows);
+            }
+            writeln!(
+                out,
+                "{:<36}  {:<12}  {:<24}  GRANTS",
+                "CLIENT_ID", "TYPE", "NAME"
+            )?;
+            for c in clients {
+                let kind = if c.is_public {
+                    "public"
+                } else {
+                    "confidential"
+                };
+                writeln!(
+                    out,
+                    "{:<36}  {:<12}  {:<24}  {}",
+                    c.id, kind, c.name, c.grants
+                )?;
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,433 @@
+//! Settings: compiled defaults < `tollgate.toml` < `TOLLGATE_*` < flags.
+//!
+//! Each value remembers where it came from, so that a bad one stops start-up
+//! with a message naming both the setting and its source.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use url::Url;
+
+use crate::secrets::SecretString;
+
+/// Flags that override the file and the environment (global on the CLI).
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct SettingsArgs {
+    /// Configuration file [default: ./tollgate.toml when present]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Database URL (env TOLLGATE_DATABASE_URL) [default: sqlite://tollgate.db?mode=rwc]
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Address to listen on (env TOLLGATE_BIND) [default: 127.0.0.1:8080]
+    #[arg(long, global = true, value_name = "ADDR")]
+    pub bind: Option<String>,
+    /// Public base URL, the `iss` of every token (env TOLLGATE_ISSUER)
+    #[arg(long, global = true, value_name = "URL")]
+    pub issuer: Option<String>,
+    /// Access token lifetime (env TOLLGATE_ACCESS_TOKEN_TTL) [default: 15m]
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub access_token_ttl: Option<String>,
+    /// Refresh token lifetime (env TOLLGATE_REFRESH_TOKEN_TTL) [default: 30d]
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub refresh_token_ttl: Option<String>,
+    /// Authorization code lifetime (env TOLLGATE_CODE_TTL) [default: 60s]
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub code_ttl: Option<String>,
+    /// Browser session lifetime (env TOLLGATE_SESSION_TTL) [default: 12h]
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub session_ttl: Option<String>,
+    /// Tracing filter (env TOLLGATE_LOG) [default: info]
+    #[arg(long, global = true, value_name = "FILTER")]
+    pub log: Option<String>,
+}
+
+/// `tollgate.toml`: every key optional, unknown keys refused.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    database_url: Option<String>,
+    bind: Option<String>,
+    issuer: Option<String>,
+    access_token_ttl: Option<DurationValue>,
+    refresh_token_ttl: Option<DurationValue>,
+    code_ttl: Option<DurationValue>,
+    session_ttl: Option<DurationValue>,
+    log: Option<String>,
+}
+
+/// A duration in the file may be `"15m"` or a plain number of seconds.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum DurationValue {
+    Text(String),
+    Seconds(u64),
+}
+
+impl DurationValue {
+    fn into_text(self) -> String {
+        match self {
+            Self::Text(s) => s,
+            Self::Seconds(n) => n.to_string(),
+        }
+    }
+}
+
+/// Typed, validated settings. Handlers never see a raw string.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub database_url: SecretString,
+    pub bind: SocketAddr,
+    /// No trailing slash, no query, no fragment.
+    pub issuer: Url,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub code_ttl: Duration,
+    pub session_ttl: Duration,
+    pub log: String,
+}
+
+/// Where a value came from, for error messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    Default,
+    File,
+    Env,
+    Flag,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Default => "default",
+            Self::File => "config file",
+            Self::Env => "environment",
+            Self::Flag => "command line",
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid config file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("invalid {setting} (from {origin}): {message}")]
+    Invalid {
+        setting: &'static str,
+        origin: Source,
+        message: String,
+    },
+}
+
+const DEFAULT_DATABASE_URL: &str = "sqlite://tollgate.db?mode=rwc";
+const DEFAULT_BIND: &str = "127.0.0.1:8080";
+const DEFAULT_ISSUER: &str = "http://127.0.0.1:8080";
+
+impl Settings {
+    /// Layers the sources; `env` is a lookup so tests need not touch the
+    /// process environment.
+    pub fn load(
+        args: &SettingsArgs,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let file = read_file(args.config.as_deref())?;
+        let pick = |setting: &'static str,
+                    flag: &Option<String>,
+                    file: Option<String>,
+                    default: &str|
+         -> Layered {
+            if let Some(v) = flag {
+                return Layered::new(setting, v.clone(), Source::Flag);
+            }
+            let env_name = format!("TOLLGATE_{}", setting.to_ascii_uppercase());
+            if let Some(v) = env(&env_name) {
+                return Layered::new(setting, v, Source::Env);
+            }
+            match file {
+                Some(v) => Layered::new(setting, v, Source::File),
+                None => Layered::new(setting, default.to_owned(), Source::Default),
+            }
+        };
+        let dur = |v: Option<DurationValue>| v.map(DurationValue::into_text);
+
+        let database_url = pick(
+            "database_url",
+            &args.database_url,
+            file.database_url,
+            DEFAULT_DATABASE_URL,
+        );
+        let bind = pick("bind", &args.bind, file.bind, DEFAULT_BIND);
+        let issuer = pick("issuer", &args.issuer, file.issuer, DEFAULT_ISSUER);
+        let access = pick(
+            "access_token_ttl",
+            &args.access_token_ttl,
+            dur(file.access_token_ttl),
+            "15m",
+        );
+        let refresh = pick(
+            "refresh_token_ttl",
+            &args.refresh_token_ttl,
+            dur(file.refresh_token_ttl),
+            "30d",
+        );
+        let code = pick("code_ttl", &args.code_ttl, dur(file.code_ttl), "60s");
+        let session = pick(
+            "session_ttl",
+            &args.session_ttl,
+            dur(file.session_ttl),
+            "12h",
+        );
+        let log = pick("log", &args.log, file.log, "info");
+
+        Ok(Self {
+            database_url: database_url.parse_with(parse_database_url)?,
+            bind: bind.parse_with(|s| s.parse::<SocketAddr>().map_err(|e| e.to_string()))?,
+            issuer: issuer.parse_with(parse_issuer)?,
+            access_token_ttl: access.parse_with(parse_duration)?,
+            refresh_token_ttl: refresh.parse_with(parse_duration)?,
+            code_ttl: code.parse_with(parse_duration)?,
+            session_ttl: session.parse_with(parse_duration)?,
+            log: log.parse_with(|s| {
+                tracing_subscriber::EnvFilter::try_new(s)
+                    .map(|_| s.to_owned())
+                    .map_err(|e| e.to_string())
+            })?,
+        })
+    }
+
+    /// The issuer as a string without a trailing slash, for building URLs.
+    pub fn issuer_str(&self) -> &str {
+        self.issuer.as_str().trim_end_matches('/')
+    }
+
+    /// Settings for tests: the given database, port 0, the default lifetimes.
+    #[allow(clippy::expect_used)]
+    pub fn for_tests(database_url: &str) -> Self {
+        Self {
+            database_url: SecretString::new(database_url.to_owned()),
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            issuer: Url::parse("http://127.0.0.1").expect("constant URL"),
+            access_token_ttl: Duration::from_secs(15 * 60),
+            refresh_token_ttl: Duration::from_secs(30 * 86_400),
+            code_ttl: Duration::from_secs(60),
+            session_ttl: Duration::from_secs(12 * 3600),
+            log: "warn".to_owned(),
+        }
+    }
+
+    /// A one-line description for the start-up log, secrets redacted.
+    pub fn describe(&self) -> String {
+        format!(
+            "database={} bind={} issuer={} access_token_ttl={}s refresh_token_ttl={}s code_ttl={}s session_ttl={}s",
+            redact_url(self.database_url.secret()),
+            self.bind,
+            self.issuer_str(),
+            self.access_token_ttl.as_secs(),
+            self.refresh_token_ttl.as_secs(),
+            self.code_ttl.as_secs(),
+            self.session_ttl.as_secs(),
+        )
+    }
+}
+
+struct Layered {
+    setting: &'static str,
+    value: String,
+    source: Source,
+}
+
+impl Layered {
+    fn new(setting: &'static str, value: String, source: Source) -> Self {
+        Self {
+            setting,
+            value,
+            source,
+        }
+    }
+
+    fn parse_with<T>(self, f: impl FnOnce(&str) -> Result<T, String>) -> Result<T, ConfigError> {
+        f(self.value.trim()).map_err(|message| ConfigError::Invalid {
+            setting: self.setting,
+            origin: self.source,
+            message,
+        })
+    }
+}
+
+fn read_file(explicit: Option<&Path>) -> Result<FileSettings, ConfigError> {
+    let (path, required) = match explicit {
+        Some(p) => (p.to_path_buf(), true),
+        None => (PathBuf::from("tollgate.toml"), false),
+    };
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(FileSettings::default());
+        }
+        Err(source) => return Err(ConfigError::Read { path, source }),
+    };
+    toml::from_str(&text).map_err(|e| ConfigError::Parse {
+        path,
+        message: e.message().to_owned(),
+    })
+}
+
+fn parse_database_url(s: &str) -> Result<SecretString, String> {
+    let scheme = s.split_once(':').map(|(scheme, _)| scheme).unwrap_or("");
+    match scheme {
+        "sqlite" | "postgres" | "postgresql" => Ok(SecretString::new(s.to_owned())),
+        _ => Err("expected a sqlite:// or postgres:// URL".to_owned()),
+    }
+}
+
+fn parse_issuer(s: &str) -> Result<Url, String> {
+    let url = Url::parse(s).map_err(|e| format!("not an absolute URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err("must be an http or https URL".to_owned());
+    }
+    // RFC 8414 §2: the issuer has no query or fragment.
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("must not have a query or fragment".to_owned());
+    }
+    Ok(url)
+}
+
+/// `90s`, `15m`, `12h`, `30d`, or plain seconds; zero is refused.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let d = if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+        s.parse::<u64>()
+            .map(Duration::from_secs)
+            .map_err(|e| e.to_string())?
+    } else {
+        humantime::parse_duration(s).map_err(|e| format!("{e} (write e.g. 90s, 15m, 12h, 30d)"))?
+    };
+    if d.is_zero() {
+        return Err("must be longer than zero".to_owned());
+    }
+    Ok(d)
+}
+
+/// Hides the password of a database URL.
+fn redact_url(s: &str) -> String {
+    match Url::parse(s) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("redacted"));
+            url.to_string()
+        }
+        _ => s.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn defaults_match_the_contract() {
+        let s = Settings::load(&SettingsArgs::default(), no_env).expect("defaults load");
+        assert_eq!(s.database_url.secret(), DEFAULT_DATABASE_URL);
+        assert_eq!(s.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.issuer_str(), "http://127.0.0.1:8080");
+        assert_eq!(s.access_token_ttl, Duration::from_secs(900));
+        assert_eq!(s.refresh_token_ttl, Duration::from_secs(30 * 86_400));
+        assert_eq!(s.code_ttl, Duration::from_secs(60));
+        assert_eq!(s.session_ttl, Duration::from_secs(12 * 3600));
+    }
+
+    #[test]
+    fn durations_take_units_or_plain_seconds() {
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("15m"), Ok(Duration::from_secs(900)));
+        assert_eq!(parse_duration("12h"), Ok(Duration::from_secs(43_200)));
+        assert_eq!(parse_duration("30d"), Ok(Duration::from_secs(2_592_000)));
+        assert_eq!(parse_duration("75"), Ok(Duration::from_secs(75)));
+        assert!(parse_duration("0").is_err());
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("").is_err());
+    }
+
+    #[test]
+    fn a_flag_beats_the_environment_which_beats_the_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("tollgate.toml");
+        std::fs::write(&path, "bind = \"127.0.0.1:1000\"\ncode_ttl = 30\n").expect("write");
+        let env = |k: &str| (k == "TOLLGATE_BIND").then(|| "127.0.0.1:2000".to_owned());
+        let mut args = SettingsArgs {
+            config: Some(path),
+            ..Default::default()
+        };
+        let s = Settings::load(&args, env).expect("loads");
+        assert_eq!(s.bind.port(), 2000);
+        assert_eq!(s.code_ttl, Duration::from_secs(30));
+        args.bind = Some("127.0.0.1:3000".to_owned());
+        assert_eq!(Settings::load(&args, env).expect("loads").bind.port(), 3000);
+    }
+
+    #[test]
+    fn a_bad_value_names_the_setting_and_its_source() {
+        let env = |k: &str| (k == "TOLLGATE_ACCESS_TOKEN_TTL").then(|| "forever".to_owned());
+        let err = Settings::load(&SettingsArgs::default(), env).expect_err("must fail");
+        let msg = err.to_string();
+        assert!(msg.contains("access_token_ttl"), "{msg}");
+        assert!(msg.contains("environment"), "{msg}");
+
+        let args = SettingsArgs {
+            bind: Some("nowhere".to_owned()),
+            ..Default::default()
+        };
+        let msg = Settings::load(&args, no_env)
+            .expect_err("must fail")
+            .to_string();
+        assert!(
+            msg.contains("bind") && msg.contains("command line"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn a_bad_file_value_or_unknown_key_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.toml");
+        std::fs::write(&path, "issuer = \"ftp://x\"\n").expect("write");
+        let args = SettingsArgs {
+            config: Some(path.clone()),
+            ..Default::default()
+        };
+        let msg = Settings::load(&args, no_env)
+            .expect_err("must fail")
+            .to_string();
+        assert!(
+            msg.contains("issuer") && msg.contains("config file"),
+            "{msg}"
+        );
+
+        std::fs::write(&path, "bnid = \"127.0.0.1:1\"\n").expect("write");
+        let msg = Settings::load(&args, no_env)
+            .expect_err("must fail")
+            .to_string();
+        assert!(msg.contains("bnid"), "{msg}");
+    }
+
+    #[test]
+    fn the_database_password_is_redacted() {
+        let args = SettingsArgs {
+            database_url: Some("postgres://u:hunter2@localhost/db".to_owned()),
+            ..Default::default()
+        };
+        let s = Settings::load(&args, no_env).expect("loads");
+        assert!(!s.describe().contains("hunter2"));
+        assert!(!format!("{s:?}").contains("hunter2"));
+    }
+}

@@ -1,0 +1,137 @@
+use std::fmt;
+
+use super::ValidationError;
+
+/// RFC 6749 §2.1 client types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientKind {
+    /// Cannot keep a secret (browser or native app); must use PKCE.
+    Public,
+    /// Authenticates with a client secret.
+    Confidential,
+}
+
+/// The grants a client may use (RFC 6749 §4, §6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum GrantType {
+    AuthorizationCode,
+    RefreshToken,
+    ClientCredentials,
+    Password,
+}
+
+impl GrantType {
+    pub const ALL: [GrantType; 4] = [
+        GrantType::AuthorizationCode,
+        GrantType::RefreshToken,
+        GrantType::ClientCredentials,
+        GrantType::Password,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AuthorizationCode => "authorization_code",
+            Self::RefreshToken => "refresh_token",
+            Self::ClientCredentials => "client_credentials",
+            Self::Password => "password",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, ValidationError> {
+        Self::ALL
+            .into_iter()
+            .find(|g| g.as_str() == s)
+            .ok_or_else(|| {
+                ValidationError::new(format!(
+                    "unknown grant '{s}' (known: authorization_code, refresh_token, client_credentials, password)"
+                ))
+            })
+    }
+}
+
+impl fmt::Display for GrantType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The set of grants a client was given, in a stable order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GrantTypes(Vec<GrantType>);
+
+impl GrantTypes {
+    /// `authorization_code` and `refresh_token`, as the contract says.
+    pub fn default_set() -> Self {
+        Self(vec![GrantType::AuthorizationCode, GrantType::RefreshToken])
+    }
+
+    pub fn parse_list<S: AsRef<str>>(items: &[S]) -> Result<Self, ValidationError> {
+        let mut grants = Vec::new();
+        for item in items {
+            for part in item.as_ref().split([' ', ',']).filter(|p| !p.is_empty()) {
+                grants.push(GrantType::parse(part)?);
+            }
+        }
+        grants.sort();
+        grants.dedup();
+        Ok(Self(grants))
+    }
+
+    /// Checks the grants make sense for the client's kind.
+    pub fn check_for(&self, kind: ClientKind) -> Result<(), ValidationError> {
+        if self.0.is_empty() {
+            return Err(ValidationError::new("a client needs at least one grant"));
+        }
+        // RFC 6749 §4.4: "The client credentials grant type MUST only be used
+        // by confidential clients."
+        if kind == ClientKind::Public && self.contains(GrantType::ClientCredentials) {
+            return Err(ValidationError::new(
+                "a public client cannot use the client_credentials grant",
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn contains(&self, grant: GrantType) -> bool {
+        self.0.contains(&grant)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = GrantType> + '_ {
+        self.0.iter().copied()
+    }
+
+    pub fn to_vec(&self) -> Vec<String> {
+        self.0.iter().map(|g| g.as_str().to_owned()).collect()
+    }
+}
+
+impl fmt::Display for GrantTypes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_vec().join(" "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grants_parse_sorted_and_deduplicated() {
+        let g =
+            GrantTypes::parse_list(&["password", "authorization_code", "password"]).expect("ok");
+        assert_eq!(g.to_vec(), ["authorization_code", "password"]);
+    }
+
+    #[test]
+    fn an_unknown_grant_is_named() {
+        let err = GrantTypes::parse_list(&["implicit"]).expect_err("unknown");
+        assert!(err.0.contains("implicit"));
+    }
+
+    #[test]
+    fn public_clients_cannot_use_client_credentials() {
+        let g = GrantTypes::parse_list(&["client_credentials"]).expect("ok");
+        assert!(g.check_for(ClientKind::Public).is_err());
+        assert!(g.check_for(ClientKind::Confidential).is_ok());
+    }
+}

@@ -1,0 +1,27 @@
+//! Validated newtypes: everything from outside is parsed into one of these
+//! before it reaches a store or a handler's logic.
+
+mod client;
+mod password;
+mod post;
+mod redirect_uri;
+mod scope;
+mod username;
+
+pub use client::{ClientKind, GrantType, GrantTypes};
+pub use password::Password;
+pub use post::{PostBody, PostTitle};
+pub use redirect_uri::RedirectUri;
+pub use scope::{Scope, ScopeSet};
+pub use username::Username;
+
+/// Why an input was refused; the text is shown to the person who sent it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ValidationError(pub String);
+
+impl ValidationError {
+    pub fn new(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
+}

@@ -1,0 +1,35 @@
+//! Tollgate: an OAuth 2 authorization server guarding a blog API.
+
+/// The blog resource API (poem-openapi), its docs explorer and errors.
+pub mod api;
+/// Who is calling the resource API: credentials to a `Principal`.
+pub mod auth;
+/// The command line: serve, migrate and the management verbs.
+pub mod cli;
+/// A settable clock, so that tests can move time instead of sleeping.
+pub mod clock;
+/// Settings layered from defaults, `tollgate.toml`, `TOLLGATE_*` and flags.
+pub mod config;
+/// Connecting to SQLite or PostgreSQL and migrating.
+pub mod db;
+/// The seeding done by `serve --demo`.
+pub mod demo;
+/// Validated newtypes for everything that comes from outside.
+pub mod domain;
+/// Operations shared by the CLI, `--demo` and test fixtures.
+pub mod manage;
+/// Health, readiness and Prometheus metrics.
+pub mod ops;
+/// Everything that touches secret material.
+pub mod secrets;
+/// Building the HTTP application and running it.
+pub mod startup;
+/// The shared application state handed to every handler.
+pub mod state;
+/// Queries, grouped by aggregate.
+pub mod store;
+/// Logging setup and the per-request log line.
+pub mod telemetry;
+
+pub use config::Settings;
+pub use startup::Application;

@@ -1,0 +1,189 @@
+//! Management operations shared by the command line, `serve --demo` and the
+//! tests' fixtures, so that all three make records the same way.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use sea_orm::{ConnectionTrait, DbErr};
+use uuid::Uuid;
+
+use crate::domain::{
+    ClientKind, GrantType, GrantTypes, Password, RedirectUri, ScopeSet, Username, ValidationError,
+};
+use crate::secrets::{self, PasswordError, SecretString, TokenKind};
+use crate::store;
+use crate::store::users::CreateUserError;
+
+/// A mistake the operator can fix, or an infrastructure failure.
+#[derive(Debug, thiserror::Error)]
+pub enum ManageError {
+    #[error("{0}")]
+    Invalid(#[from] ValidationError),
+    #[error("username '{0}' is already taken")]
+    DuplicateUsername(String),
+    #[error("no user named '{0}'")]
+    UnknownOwner(String),
+    #[error(transparent)]
+    Password(#[from] PasswordError),
+    #[error("database error: {0}")]
+    Db(#[from] DbErr),
+}
+
+pub async fn create_user(
+    db: &impl ConnectionTrait,
+    username: &str,
+    password: String,
+    now: DateTime<Utc>,
+) -> Result<entity::user::Model, ManageError> {
+    let username = Username::parse(username)?;
+    let password = Password::parse(password)?;
+    let hash = secrets::hash_password(password.into_secret()).await?;
+    store::users::create(db, &username, hash, now)
+        .await
+        .map_err(|e| match e {
+            CreateUserError::Duplicate(name) => ManageError::DuplicateUsername(name),
+            CreateUserError::Db(e) => ManageError::Db(e),
+        })
+}
+
+/// A client registration as given by an operator.
+#[derive(Debug, Default)]
+pub struct ClientRequest {
+    pub name: String,
+    pub redirect_uris: Vec<String>,
+    pub public: bool,
+    /// Empty means `blog:read blog:write`.
+    pub scopes: Vec<String>,
+    /// Empty means `authorization_code refresh_token`.
+    pub grants: Vec<String>,
+    pub first_party: bool,
+    /// A fixed `client_id` (the demo's); otherwise a random UUID.
+    pub client_id: Option<String>,
+}
+
+pub struct CreatedClient {
+    pub client: entity::client::Model,
+    /// Shown once; only its hash is stored.
+    pub secret: Option<SecretString>,
+    pub redirect_uris: Vec<String>,
+    pub scopes: ScopeSet,
+    pub grants: GrantTypes,
+}
+
+pub async fn create_client(
+    db: &impl ConnectionTrait,
+    req: ClientRequest,
+    now: DateTime<Utc>,
+) -> Result<CreatedClient, ManageError> {
+    let name = req.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ValidationError::new("client name must be 1 to 100 characters").into());
+    }
+    let kind = if req.public {
+        ClientKind::Public
+    } else {
+        ClientKind::Confidential
+    };
+    let redirect_uris = req
+        .redirect_uris
+        .iter()
+        .map(|u| RedirectUri::parse(u))
+        .collect::<Result<Vec<_>, _>>()?;
+    let scopes = if req.scopes.is_empty() {
+        ScopeSet::parse("blog:read blog:write")?
+    } else {
+        ScopeSet::parse_list(&req.scopes)?
+    };
+    let grants = if req.grants.is_empty() {
+        GrantTypes::default_set()
+    } else {
+        GrantTypes::parse_list(&req.grants)?
+    };
+    grants.check_for(kind)?;
+    if grants.contains(GrantType::AuthorizationCode) && redirect_uris.is_empty() {
+        return Err(ValidationError::new(
+            "the authorization_code grant needs at least one --redirect-uri",
+        )
+        .into());
+    }
+    let secret = (kind == ClientKind::Confidential)
+        .then(|| secrets::generate_token(TokenKind::ClientSecret));
+    let client = store::clients::create(
+        db,
+        store::clients::NewClient {
+            client_id: req.client_id.unwrap_or_else(|| Uuid::new_v4().to_string()),
+            name: name.to_owned(),
+            kind,
+            secret_hash: secret.as_ref().map(|s| secrets::lookup_hash(s.secret())),
+            redirect_uris: redirect_uris.clone(),
+            scopes: scopes.clone(),
+            grants: grants.clone(),
+            first_party: req.first_party,
+        },
+        now,
+    )
+    .await?;
+    Ok(CreatedClient {
+        client,
+        secret,
+        redirect_uris: redirect_uris
+            .iter()
+            .map(|u| u.as_str().to_owned())
+            .collect(),
+        scopes,
+        grants,
+    })
+}
+
+pub struct CreatedApiKey {
+    pub key: entity::api_key::Model,
+    /// Shown once; only its hash is stored.
+    pub secret: SecretString,
+    pub scopes: ScopeSet,
+}
+
+pub async fn create_api_key(
+    db: &impl ConnectionTrait,
+    name: &str,
+    owner: &str,
+    scopes: &[String],
+    expires_in: Option<std::time::Duration>,
+    now: DateTime<Utc>,
+) -> Result<CreatedApiKey, ManageError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ValidationError::new("key name must be 1 to 100 characters").into());
+    }
+    let scopes = ScopeSet::parse_list(scopes)?;
+    if scopes.is_empty() {
+        return Err(ValidationError::new("an API key needs at least one --scope").into());
+    }
+    let expires_at = match expires_in {
+        None => None,
+        Some(d) => Some(
+            TimeDelta::from_std(d)
+                .ok()
+                .and_then(|d| now.checked_add_signed(d))
+                .ok_or_else(|| ValidationError::new("--expires-in is too long"))?,
+        ),
+    };
+    let owner = store::users::find_by_username(db, owner)
+        .await?
+        .ok_or_else(|| ManageError::UnknownOwner(owner.to_owned()))?;
+    let secret = secrets::generate_token(TokenKind::ApiKey);
+    let key = store::api_keys::create(
+        db,
+        store::api_keys::NewApiKey {
+            name,
+            user_id: owner.id,
+            key_hash: secrets::lookup_hash(secret.secret()),
+            scopes: &scopes,
+            expires_at,
+        },
+        now,
+    )
+    .await?;
+    Ok(CreatedApiKey {
+        key,
+        secret,
+        scopes,
+    })
+}

@@ -1,0 +1,100 @@
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
+use poem::{Endpoint, EndpointExt, Route, Server};
+use tracing::info;
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::state::AppState;
+
+/// The whole HTTP application. `serve` and the tests call this same function.
+pub fn app(state: AppState) -> impl Endpoint + 'static {
+    let route = crate::api::routes(Route::new(), &state.settings);
+    let route = crate::ops::routes(route);
+    route.around(crate::telemetry::observe).data(state)
+}
+
+/// A bound, migrated server, ready to run.
+pub struct Application {
+    acceptor: TcpAcceptor,
+    local_addr: SocketAddr,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects, migrates and binds (port 0 picks a free port).
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let db = crate::db::connect(settings.database_url.secret())
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot open the database: {e}"))?;
+        crate::db::migrate(&db)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot migrate the database: {e}"))?;
+        let state = AppState::new(db, settings, Clock::default());
+        Self::bind(state).await
+    }
+
+    /// Binds an already prepared state (tests use this to share the clock).
+    pub async fn bind(state: AppState) -> anyhow::Result<Self> {
+        let bind = state.settings.bind;
+        let acceptor = TcpListener::bind(bind)
+            .into_acceptor()
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
+        let local_addr = acceptor
+            .local_addr()
+            .into_iter()
+            .find_map(|a| a.as_socket_addr().copied())
+            .ok_or_else(|| anyhow::anyhow!("the listener has no socket address"))?;
+        Ok(Self {
+            acceptor,
+            local_addr,
+            state,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes, then lets in-flight requests
+    /// finish (up to 30 seconds).
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let app = app(self.state);
+        Server::new_with_acceptor(self.acceptor)
+            .run_with_graceful_shutdown(app, shutdown, Some(Duration::from_secs(30)))
+            .await
+    }
+}
+
+/// Completes on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    info!("shutting down: finishing in-flight requests");
+}

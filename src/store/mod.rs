@@ -1,0 +1,20 @@
+//! All sea-orm queries, one module per aggregate. Functions take
+//! `&impl ConnectionTrait` so they run on a connection or in a transaction.
+
+pub mod api_keys;
+pub mod clients;
+pub mod posts;
+pub mod users;
+
+use sea_orm::{DbErr, SqlErr};
+
+/// Turns a unique-constraint violation into a caller's error at the call site.
+pub trait DbErrExt {
+    fn is_unique_violation(&self) -> bool;
+}
+
+impl DbErrExt for DbErr {
+    fn is_unique_violation(&self) -> bool {
+        matches!(self.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+    }
+}
