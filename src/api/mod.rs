@@ -5,6 +5,7 @@ mod pagination;
 mod posts;
 mod problem;
 
+use poem::error::ReadBodyError;
 use poem::http::StatusCode;
 use poem::http::header::CONTENT_LENGTH;
 use poem::{Endpoint, EndpointExt, IntoEndpoint, Request, Route};
@@ -54,17 +55,26 @@ async fn limit_body<E: Endpoint>(next: E, mut req: Request) -> poem::Result<E::O
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     match declared {
-        Some(len) if len > MAX_BODY_BYTES => {
-            return Err(poem::Error::from_string(
-                format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
-                StatusCode::PAYLOAD_TOO_LARGE,
-            ));
-        }
+        Some(len) if len > MAX_BODY_BYTES => return Err(too_large()),
         Some(_) => {}
         None => {
-            let body = req.take_body().into_bytes_limit(MAX_BODY_BYTES).await?;
+            let body = req
+                .take_body()
+                .into_bytes_limit(MAX_BODY_BYTES)
+                .await
+                .map_err(|e| match e {
+                    ReadBodyError::PayloadTooLarge => too_large(),
+                    other => other.into(),
+                })?;
             req.set_body(body);
         }
     }
     next.call(req).await
+}
+
+fn too_large() -> poem::Error {
+    poem::Error::from_string(
+        format!("the request body is too large (limit {MAX_BODY_BYTES} bytes)"),
+        StatusCode::PAYLOAD_TOO_LARGE,
+    )
 }

@@ -1,0 +1,192 @@
+//! Static API keys: every way a key can be refused, and what a key records.
+
+use std::time::Duration;
+
+use sea_orm::EntityTrait;
+use serde_json::json;
+
+use crate::helpers::{TestApp, assert_problem, www_authenticate};
+
+const INVALID_TOKEN: &str = r#"Bearer error="invalid_token""#;
+
+#[tokio::test]
+async fn no_key_is_a_401_with_a_bearer_challenge() {
+    let app = TestApp::spawn().await;
+    let resp = app.client.get("/api/v1/posts").send().await;
+    let headers = assert_problem(resp, 401, "missing credentials").await;
+    assert!(www_authenticate(&headers).starts_with(INVALID_TOKEN));
+}
+
+#[tokio::test]
+async fn an_unknown_key_is_a_401() {
+    let app = TestApp::spawn().await;
+    let resp = app
+        .client
+        .get("/api/v1/posts")
+        .header("X-API-Key", "tgk_not-a-real-key")
+        .send()
+        .await;
+    let headers = assert_problem(resp, 401, "unknown API key").await;
+    assert!(www_authenticate(&headers).starts_with(INVALID_TOKEN));
+}
+
+#[tokio::test]
+async fn a_revoked_key_is_a_401() {
+    let app = TestApp::spawn().await;
+    let alice = app.user("alice").await;
+    let (id, key) = app.api_key_expiring(&alice, &["blog:read"], None).await;
+    let ok = app
+        .client
+        .get("/api/v1/posts")
+        .header("X-API-Key", &key)
+        .send()
+        .await;
+    ok.assert_status_is_ok();
+
+    let outcome = tollgate::store::api_keys::revoke(&app.state.db, id, app.clock().now())
+        .await
+        .unwrap();
+    assert_eq!(outcome, tollgate::store::api_keys::RevokeOutcome::Revoked);
+
+    let resp = app
+        .client
+        .get("/api/v1/posts")
+        .header("X-API-Key", &key)
+        .send()
+        .await;
+    let headers = assert_problem(resp, 401, "revoked").await;
+    assert!(www_authenticate(&headers).starts_with(INVALID_TOKEN));
+}
+
+#[tokio::test]
+async fn an_expired_key_is_a_401() {
+    let app = TestApp::spawn().await;
+    let alice = app.user("alice").await;
+    let (_, key) = app
+        .api_key_expiring(&alice, &["blog:read"], Some(Duration::from_secs(3600)))
+        .await;
+    let ok = app
+        .client
+        .get("/api/v1/posts")
+        .header("X-API-Key", &key)
+        .send()
+        .await;
+    ok.assert_status_is_ok();
+
+    app.clock().advance(Duration::from_secs(3601));
+
+    let resp = app
+        .client
+        .get("/api/v1/posts")
+        .header("X-API-Key", &key)
+        .send()
+        .await;
+    assert_problem(resp, 401, "expired").await;
+}
+
+#[tokio::test]
+async fn a_key_without_the_scope_is_a_403_naming_it() {
+    let app = TestApp::spawn().await;
+    let alice = app.user("alice").await;
+    let read_only = app.api_key(&alice, &["blog:read"]).await;
+    let write_only = app.api_key(&alice, &["blog:write"]).await;
+
+    let resp = app
+        .client
+        .post("/api/v1/posts")
+        .header("X-API-Key", &read_only)
+        .body_json(&json!({"title": "t", "body": "b"}))
+        .send()
+        .await;
+    let headers = assert_problem(resp, 403, "blog:write").await;
+    let challenge = www_authenticate(&headers);
+    assert!(
+        challenge.starts_with(r#"Bearer error="insufficient_scope""#),
+        "{challenge}"
+    );
+    assert!(challenge.contains(r#"scope="blog:write""#), "{challenge}");
+
+    let resp = app
+        .client
+        .get("/api/v1/posts")
+        .header("X-API-Key", &write_only)
+        .send()
+        .await;
+    assert_problem(resp, 403, "blog:read").await;
+}
+
+#[tokio::test]
+async fn use_is_recorded_but_not_on_every_request() {
+    let app = TestApp::spawn().await;
+    let alice = app.user("alice").await;
+    let (id, key) = app.api_key_expiring(&alice, &["blog:read"], None).await;
+    let last_used = || async {
+        // The write happens off the request path; give it a moment.
+        for _ in 0..50 {
+            let row = entity::api_key::Entity::find_by_id(id)
+                .one(&app.state.db)
+                .await
+                .unwrap()
+                .unwrap();
+            if row.last_used_at.is_some() {
+                return row.last_used_at;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        None
+    };
+
+    app.client
+        .get("/api/v1/posts")
+        .header("X-API-Key", &key)
+        .send()
+        .await
+        .assert_status_is_ok();
+    let first = last_used().await.expect("use recorded");
+
+    app.clock().advance(Duration::from_secs(10));
+    app.client
+        .get("/api/v1/posts")
+        .header("X-API-Key", &key)
+        .send()
+        .await
+        .assert_status_is_ok();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(
+        last_used().await,
+        Some(first),
+        "not rewritten within a minute"
+    );
+
+    app.clock().advance(Duration::from_secs(60));
+    app.client
+        .get("/api/v1/posts")
+        .header("X-API-Key", &key)
+        .send()
+        .await
+        .assert_status_is_ok();
+    let mut later = None;
+    for _ in 0..50 {
+        later = last_used().await;
+        if later != Some(first) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(later.expect("recorded") > first, "rewritten after a minute");
+}
+
+#[tokio::test]
+async fn only_a_hash_of_the_key_is_stored() {
+    let app = TestApp::spawn().await;
+    let alice = app.user("alice").await;
+    let (id, key) = app.api_key_expiring(&alice, &["blog:read"], None).await;
+    assert!(key.starts_with("tgk_"));
+    let row = entity::api_key::Entity::find_by_id(id)
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!row.key_hash.contains(&key[4..]));
+    assert_eq!(row.key_hash, tollgate::secrets::lookup_hash(&key));
+}

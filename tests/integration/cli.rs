@@ -1,0 +1,422 @@
+//! The command line, driven in-process through `cli::run`.
+
+use clap::Parser;
+use serde_json::Value;
+use tollgate::cli::{self, Cli};
+
+use crate::helpers::TestApp;
+
+/// Runs `tollgate --database-url <app's> ARGS` with `stdin`; Ok(stdout) or
+/// Err(the error's message as `main` would print it).
+async fn tollgate(app: &TestApp, args: &[&str], stdin: &str) -> Result<String, String> {
+    let mut argv = vec!["tollgate", "--database-url", app.database_url.as_str()];
+    argv.extend_from_slice(args);
+    let cli = Cli::try_parse_from(argv).map_err(|e| e.to_string())?;
+    let mut input = std::io::Cursor::new(stdin.as_bytes().to_vec());
+    let mut out = Vec::new();
+    cli::run(cli, &mut input, &mut out)
+        .await
+        .map_err(|e| format!("{e:#}"))?;
+    Ok(String::from_utf8(out).unwrap())
+}
+
+async fn tollgate_json(app: &TestApp, args: &[&str], stdin: &str) -> Value {
+    let out = tollgate(app, args, stdin).await.expect("command succeeds");
+    assert_eq!(out.lines().count(), 1, "exactly one line: {out}");
+    serde_json::from_str(&out).expect("one JSON object")
+}
+
+fn keys(v: &Value) -> Vec<String> {
+    let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+    k.sort();
+    k
+}
+
+#[tokio::test]
+async fn user_create_prints_the_contract_json_and_refuses_duplicates() {
+    let app = TestApp::spawn().await;
+    let user = tollgate_json(
+        &app,
+        &["user", "create", "alice", "--password-stdin", "--json"],
+        "a-long-password\n",
+    )
+    .await;
+    assert_eq!(keys(&user), ["id", "username"]);
+    assert_eq!(user["username"], "alice");
+    uuid::Uuid::parse_str(user["id"].as_str().unwrap()).expect("uuid id");
+
+    let err = tollgate(
+        &app,
+        &["user", "create", "alice", "--password-stdin"],
+        "another-password\n",
+    )
+    .await
+    .expect_err("duplicate");
+    assert!(err.contains("already taken"), "{err}");
+
+    let err = tollgate(
+        &app,
+        &["user", "create", "bob", "--password-stdin"],
+        "short\n",
+    )
+    .await
+    .expect_err("weak password");
+    assert!(err.contains("at least 8"), "{err}");
+
+    let err = tollgate(
+        &app,
+        &["user", "create", "b o b", "--password-stdin"],
+        "a-long-password\n",
+    )
+    .await
+    .expect_err("bad name");
+    assert!(err.contains("username"), "{err}");
+
+    let list = tollgate(&app, &["user", "list", "--json"], "")
+        .await
+        .unwrap();
+    let list: Value = serde_json::from_str(&list).unwrap();
+    assert_eq!(list[0]["username"], "alice");
+    assert_eq!(list.as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn the_password_is_hashed_with_argon2id() {
+    let app = TestApp::spawn().await;
+    tollgate(
+        &app,
+        &["user", "create", "alice", "--password-stdin"],
+        "a-long-password\n",
+    )
+    .await
+    .unwrap();
+    let user = tollgate::store::users::find_by_username(&app.state.db, "alice")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        user.password_hash.starts_with("$argon2id$"),
+        "{}",
+        user.password_hash
+    );
+    assert!(!user.password_hash.contains("a-long-password"));
+}
+
+#[tokio::test]
+async fn client_create_prints_the_contract_json() {
+    let app = TestApp::spawn().await;
+    let conf = tollgate_json(
+        &app,
+        &[
+            "client",
+            "create",
+            "--name",
+            "Blog reader",
+            "--redirect-uri",
+            "https://app.example.com/cb",
+            "--json",
+        ],
+        "",
+    )
+    .await;
+    assert_eq!(
+        keys(&conf),
+        [
+            "client_id",
+            "client_secret",
+            "grants",
+            "redirect_uris",
+            "scopes"
+        ]
+    );
+    assert!(conf["client_secret"].as_str().unwrap().starts_with("tgs_"));
+    assert_eq!(
+        conf["redirect_uris"],
+        serde_json::json!(["https://app.example.com/cb"])
+    );
+    assert_eq!(
+        conf["scopes"],
+        serde_json::json!(["blog:read", "blog:write"])
+    );
+    assert_eq!(
+        conf["grants"],
+        serde_json::json!(["authorization_code", "refresh_token"])
+    );
+
+    let public = tollgate_json(
+        &app,
+        &[
+            "client",
+            "create",
+            "--name",
+            "SPA",
+            "--public",
+            "--redirect-uri",
+            "http://127.0.0.1:9000/cb",
+            "http://localhost:9000/cb",
+            "--scope",
+            "blog:read",
+            "--grant",
+            "authorization_code",
+            "--json",
+        ],
+        "",
+    )
+    .await;
+    assert_eq!(public["client_secret"], Value::Null);
+    assert_eq!(public["redirect_uris"].as_array().unwrap().len(), 2);
+    assert_eq!(public["scopes"], serde_json::json!(["blog:read"]));
+
+    // The secret is stored only as a hash.
+    let stored = tollgate::store::clients::find(&app.state.db, conf["client_id"].as_str().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let secret = conf["client_secret"].as_str().unwrap();
+    assert_eq!(
+        stored.secret_hash.as_deref(),
+        Some(tollgate::secrets::lookup_hash(secret).as_str())
+    );
+
+    let list = tollgate(&app, &["client", "list", "--json"], "")
+        .await
+        .unwrap();
+    let list: Value = serde_json::from_str(&list).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    assert!(
+        !list.to_string().contains(secret),
+        "list never shows a secret"
+    );
+}
+
+#[tokio::test]
+async fn client_create_refuses_bad_uris_scopes_and_grants() {
+    let app = TestApp::spawn().await;
+    let cases: &[(&[&str], &str)] = &[
+        (&["--redirect-uri", "not a uri"], "invalid redirect URI"),
+        (&["--redirect-uri", "http://example.com/cb"], "loopback"),
+        (&["--redirect-uri", "https://x.example/cb#frag"], "fragment"),
+        (
+            &[
+                "--redirect-uri",
+                "https://x.example/cb",
+                "--scope",
+                "blog:delete",
+            ],
+            "unknown scope 'blog:delete'",
+        ),
+        (
+            &[
+                "--redirect-uri",
+                "https://x.example/cb",
+                "--grant",
+                "implicit",
+            ],
+            "unknown grant 'implicit'",
+        ),
+        (
+            &["--public", "--grant", "client_credentials"],
+            "public client",
+        ),
+        (&[], "--redirect-uri"),
+    ];
+    for (extra, needle) in cases {
+        let mut args = vec!["client", "create", "--name", "x"];
+        args.extend_from_slice(extra);
+        let err = tollgate(&app, &args, "").await.expect_err(needle);
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+    let list = tollgate(&app, &["client", "list", "--json"], "")
+        .await
+        .unwrap();
+    assert_eq!(list.trim(), "[]", "nothing half-registered");
+}
+
+#[tokio::test]
+async fn an_api_key_from_the_cli_works_until_revoked() {
+    let app = TestApp::spawn().await;
+    tollgate(
+        &app,
+        &["user", "create", "alice", "--password-stdin"],
+        "a-long-password\n",
+    )
+    .await
+    .unwrap();
+    let created = tollgate_json(
+        &app,
+        &[
+            "api-key",
+            "create",
+            "--name",
+            "laptop",
+            "--owner",
+            "alice",
+            "--scope",
+            "blog:read",
+            "--json",
+        ],
+        "",
+    )
+    .await;
+    assert_eq!(keys(&created), ["expires_at", "id", "key", "scopes"]);
+    assert_eq!(created["expires_at"], Value::Null);
+    assert_eq!(created["scopes"], serde_json::json!(["blog:read"]));
+    let key = created["key"].as_str().unwrap();
+    let id = created["id"].as_str().unwrap();
+
+    let resp = app
+        .client
+        .get("/api/v1/posts")
+        .header("X-API-Key", key)
+        .send()
+        .await;
+    resp.assert_status_is_ok();
+
+    let list = tollgate(&app, &["api-key", "list", "--owner", "alice", "--json"], "")
+        .await
+        .unwrap();
+    assert!(list.contains(id) && !list.contains(key), "{list}");
+
+    let out = tollgate(&app, &["api-key", "revoke", id], "")
+        .await
+        .unwrap();
+    assert!(out.contains("revoked"), "{out}");
+    let resp = app
+        .client
+        .get("/api/v1/posts")
+        .header("X-API-Key", key)
+        .send()
+        .await;
+    resp.assert_status(poem::http::StatusCode::UNAUTHORIZED);
+    let again = tollgate(&app, &["api-key", "revoke", id], "")
+        .await
+        .unwrap();
+    assert!(again.contains("already revoked"), "{again}");
+    let list = tollgate(&app, &["api-key", "list", "--json"], "")
+        .await
+        .unwrap();
+    let list: Value = serde_json::from_str(&list).unwrap();
+    assert!(list[0]["revoked_at"].is_string());
+}
+
+#[tokio::test]
+async fn api_key_create_refuses_unknown_owners_scopes_and_durations() {
+    let app = TestApp::spawn().await;
+    tollgate(
+        &app,
+        &["user", "create", "alice", "--password-stdin"],
+        "a-long-password\n",
+    )
+    .await
+    .unwrap();
+    let err = tollgate(
+        &app,
+        &[
+            "api-key",
+            "create",
+            "--name",
+            "k",
+            "--owner",
+            "nobody",
+            "--scope",
+            "blog:read",
+        ],
+        "",
+    )
+    .await
+    .expect_err("unknown owner");
+    assert!(err.contains("no user named 'nobody'"), "{err}");
+    let err = tollgate(
+        &app,
+        &[
+            "api-key", "create", "--name", "k", "--owner", "alice", "--scope", "blog:all",
+        ],
+        "",
+    )
+    .await
+    .expect_err("unknown scope");
+    assert!(err.contains("unknown scope 'blog:all'"), "{err}");
+    let err = tollgate(
+        &app,
+        &[
+            "api-key",
+            "create",
+            "--name",
+            "k",
+            "--owner",
+            "alice",
+            "--scope",
+            "blog:read",
+            "--expires-in",
+            "soon",
+        ],
+        "",
+    )
+    .await
+    .expect_err("bad duration");
+    assert!(err.contains("expires-in"), "{err}");
+    let err = tollgate(
+        &app,
+        &["api-key", "revoke", "00000000-0000-4000-8000-000000000000"],
+        "",
+    )
+    .await
+    .expect_err("unknown id");
+    assert!(err.contains("no API key"), "{err}");
+}
+
+#[tokio::test]
+async fn an_expiring_key_reports_its_expiry() {
+    let app = TestApp::spawn().await;
+    tollgate(
+        &app,
+        &["user", "create", "alice", "--password-stdin"],
+        "a-long-password\n",
+    )
+    .await
+    .unwrap();
+    let created = tollgate_json(
+        &app,
+        &[
+            "api-key",
+            "create",
+            "--name",
+            "k",
+            "--owner",
+            "alice",
+            "--scope",
+            "blog:read",
+            "blog:write",
+            "--expires-in",
+            "30d",
+            "--json",
+        ],
+        "",
+    )
+    .await;
+    let expires =
+        chrono::DateTime::parse_from_rfc3339(created["expires_at"].as_str().unwrap()).unwrap();
+    let days = (expires.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_days();
+    assert!((29..=30).contains(&days), "{days}");
+    assert_eq!(
+        created["scopes"],
+        serde_json::json!(["blog:read", "blog:write"])
+    );
+}
+
+#[tokio::test]
+async fn migrate_applies_and_is_idempotent() {
+    let app = TestApp::spawn().await;
+    assert!(
+        tollgate(&app, &["migrate"], "")
+            .await
+            .unwrap()
+            .contains("migrations applied")
+    );
+    assert!(
+        tollgate(&app, &["migrate"], "")
+            .await
+            .unwrap()
+            .contains("migrations applied")
+    );
+}

@@ -1,0 +1,168 @@
+//! `TestApp`: the real application on a fresh database, driven in-process.
+
+use std::sync::LazyLock;
+
+use poem::EndpointExt;
+use poem::endpoint::BoxEndpoint;
+use poem::test::{TestClient, TestResponse};
+use serde_json::Value;
+use tempfile::TempDir;
+use tollgate::clock::Clock;
+use tollgate::state::AppState;
+use tollgate::{Settings, manage};
+
+/// Logs only with `TEST_LOG=1`.
+static TRACING: LazyLock<()> = LazyLock::new(|| {
+    if std::env::var_os("TEST_LOG").is_some() {
+        tollgate::telemetry::init("debug");
+    }
+});
+
+pub struct TestApp {
+    pub client: TestClient<BoxEndpoint<'static>>,
+    pub state: AppState,
+    pub database_url: String,
+    _dir: TempDir,
+}
+
+pub struct TestUser {
+    pub username: String,
+    #[allow(dead_code)] // used by the login tests
+    pub password: String,
+}
+
+impl TestApp {
+    /// The app on SQLite, or on PostgreSQL when `TOLLGATE_TEST_POSTGRES_URL`
+    /// is set (the CI lane runs the whole suite both ways).
+    pub async fn spawn() -> Self {
+        LazyLock::force(&TRACING);
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database_url = fresh_database_url(dir.path()).await;
+        let settings = Settings::for_tests(&database_url);
+        let db = tollgate::db::connect(&database_url).await.expect("connect");
+        tollgate::db::migrate(&db).await.expect("migrate");
+        let state = AppState::new(db, settings, Clock::default());
+        let client = TestClient::new(
+            tollgate::startup::app(state.clone())
+                .map_to_response()
+                .boxed(),
+        );
+        Self {
+            client,
+            state,
+            database_url,
+            _dir: dir,
+        }
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.state.clock
+    }
+
+    /// A user created the way `tollgate user create` creates one.
+    pub async fn user(&self, username: &str) -> TestUser {
+        let password = format!("{username}-password");
+        manage::create_user(
+            &self.state.db,
+            username,
+            password.clone(),
+            self.clock().now(),
+        )
+        .await
+        .expect("create user");
+        TestUser {
+            username: username.to_owned(),
+            password,
+        }
+    }
+
+    /// An API key for `owner` with `scopes`, as `tollgate api-key create` makes it.
+    pub async fn api_key(&self, owner: &TestUser, scopes: &[&str]) -> String {
+        self.api_key_expiring(owner, scopes, None).await.1
+    }
+
+    /// As [`api_key`], with an expiry; returns `(id, key)`.
+    pub async fn api_key_expiring(
+        &self,
+        owner: &TestUser,
+        scopes: &[&str],
+        expires_in: Option<std::time::Duration>,
+    ) -> (uuid::Uuid, String) {
+        let scopes: Vec<String> = scopes.iter().map(|s| (*s).to_owned()).collect();
+        let created = manage::create_api_key(
+            &self.state.db,
+            "test key",
+            &owner.username,
+            &scopes,
+            expires_in,
+            self.clock().now(),
+        )
+        .await
+        .expect("create api key");
+        (created.key.id, created.secret.secret().to_owned())
+    }
+}
+
+/// A new, empty database: SQLite in `dir`, or PostgreSQL when
+/// `TOLLGATE_TEST_POSTGRES_URL` is set.
+pub async fn fresh_database_url(dir: &std::path::Path) -> String {
+    match std::env::var("TOLLGATE_TEST_POSTGRES_URL") {
+        Ok(base) if !base.is_empty() => fresh_postgres_database(&base).await,
+        _ => format!("sqlite://{}?mode=rwc", dir.join("tollgate.db").display()),
+    }
+}
+
+/// Creates `tollgate_test_<uuid>` next to the database `base` names and
+/// returns its URL. `.ci/run` drops these after the run.
+async fn fresh_postgres_database(base: &str) -> String {
+    use sea_orm::ConnectionTrait;
+    let name = format!("tollgate_test_{}", uuid::Uuid::new_v4().simple());
+    let admin = sea_orm::Database::connect(base)
+        .await
+        .expect("connect to TOLLGATE_TEST_POSTGRES_URL");
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("create test database");
+    admin.close().await.expect("close admin connection");
+    let mut url = url::Url::parse(base).expect("TOLLGATE_TEST_POSTGRES_URL is a URL");
+    url.set_path(&format!("/{name}"));
+    url.to_string()
+}
+
+/// Reads a JSON body.
+pub async fn json(resp: TestResponse) -> Value {
+    resp.0.into_body().into_json().await.expect("JSON body")
+}
+
+/// Asserts an RFC 9457 problem with `status` whose detail contains `needle`,
+/// and returns the response's headers for further checks.
+pub async fn assert_problem(
+    resp: TestResponse,
+    status: u16,
+    needle: &str,
+) -> poem::http::HeaderMap {
+    assert_eq!(resp.0.status().as_u16(), status, "status");
+    let headers = resp.0.headers().clone();
+    assert_eq!(
+        headers.get("content-type").and_then(|v| v.to_str().ok()),
+        Some("application/problem+json"),
+        "content type"
+    );
+    let body = json(resp).await;
+    assert_eq!(body["status"], status, "problem status: {body}");
+    let detail = body["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.to_lowercase().contains(&needle.to_lowercase()),
+        "detail {detail:?} should mention {needle:?}"
+    );
+    headers
+}
+
+pub fn www_authenticate(headers: &poem::http::HeaderMap) -> String {
+    headers
+        .get("www-authenticate")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}

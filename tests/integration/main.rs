@@ -1,0 +1,12 @@
+//! The one integration-test binary (one link step on a 2-core machine).
+//! Every test gets a fresh database: a temp SQLite file, or a throwaway
+//! PostgreSQL database when `TOLLGATE_TEST_POSTGRES_URL` is set.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod helpers;
+
+mod api_keys;
+mod blog_api;
+mod cli;
+mod ops;
+mod real_port;
