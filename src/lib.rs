@@ -18,6 +18,8 @@ pub mod demo;
 pub mod domain;
 /// Operations shared by the CLI, `--demo` and test fixtures.
 pub mod manage;
+/// The authorization server: authorize, login, consent, token and friends.
+pub mod oauth;
 /// Health, readiness and Prometheus metrics.
 pub mod ops;
 /// Everything that touches secret material.
@@ -30,6 +32,8 @@ pub mod state;
 pub mod store;
 /// Logging setup and the per-request log line.
 pub mod telemetry;
+/// Browser plumbing: cookies, sessions, page templates.
+pub mod web;
 
 pub use config::Settings;
 pub use startup::Application;

@@ -98,6 +98,14 @@ pub async fn create_client(
         GrantTypes::parse_list(&req.grants)?
     };
     grants.check_for(kind)?;
+    // The password grant hands the user's password to the client: only for
+    // clients of our own (RFC 9700 §2.4 forbids it for third parties).
+    if grants.contains(GrantType::Password) && !req.first_party {
+        return Err(ValidationError::new(
+            "the password grant is only for first-party clients (add --first-party)",
+        )
+        .into());
+    }
     if grants.contains(GrantType::AuthorizationCode) && redirect_uris.is_empty() {
         return Err(ValidationError::new(
             "the authorization_code grant needs at least one --redirect-uri",

@@ -13,6 +13,7 @@ use crate::state::AppState;
 pub fn app(state: AppState) -> impl Endpoint + 'static {
     let route = crate::api::routes(Route::new(), &state.settings);
     let route = crate::ops::routes(route);
+    let route = crate::oauth::routes(route);
     route.around(crate::telemetry::observe).data(state)
 }
 
@@ -32,7 +33,9 @@ impl Application {
         crate::db::migrate(&db)
             .await
             .map_err(|e| anyhow::anyhow!("cannot migrate the database: {e}"))?;
-        let state = AppState::new(db, settings, Clock::default());
+        let state = AppState::build(db, settings, Clock::default())
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot load the signing keys: {e}"))?;
         Self::bind(state).await
     }
 
@@ -69,10 +72,13 @@ impl Application {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        let peers = tokio::spawn(sync_with_peers(self.state.clone()));
         let app = app(self.state);
-        Server::new_with_acceptor(self.acceptor)
+        let result = Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(app, shutdown, Some(Duration::from_secs(30)))
-            .await
+            .await;
+        peers.abort();
+        result
     }
 }
 
@@ -97,4 +103,18 @@ pub async fn shutdown_signal() {
         () = term => {},
     }
     info!("shutting down: finishing in-flight requests");
+}
+
+/// Other instances may revoke tokens or rotate keys: poll for both.
+async fn sync_with_peers(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut n: u64 = 0;
+    loop {
+        tick.tick().await;
+        state.sync_with_peers().await;
+        n += 1;
+        if n.is_multiple_of(60) {
+            state.refresh_keys().await;
+        }
+    }
 }

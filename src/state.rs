@@ -1,10 +1,16 @@
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use sea_orm::DatabaseConnection;
+use tokio::sync::Mutex;
+use tracing::warn;
 
+use crate::auth::access_token::TokenCache;
+use crate::auth::revocations::Denylist;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::ops::Metrics;
+use crate::secrets::signing_keys::{KeyError, LoadedKey, SigningKeys};
 
 /// Everything a handler needs; cheap to clone.
 #[derive(Clone)]
@@ -13,15 +19,67 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub clock: Clock,
     pub metrics: Arc<Metrics>,
+    pub keys: Arc<SigningKeys>,
+    pub denylist: Arc<Denylist>,
+    pub token_cache: Arc<TokenCache>,
+    last_key_reload: Arc<Mutex<Option<Instant>>>,
 }
 
+/// An unknown `kid` triggers at most one key reload this often, so that
+/// tokens with made-up kids cannot hammer the database.
+const KEY_RELOAD_INTERVAL: Duration = Duration::from_secs(5);
+
 impl AppState {
-    pub fn new(db: DatabaseConnection, settings: Settings, clock: Clock) -> Self {
-        Self {
+    /// Loads (creating on first start) the signing keys and the denylist.
+    pub async fn build(
+        db: DatabaseConnection,
+        settings: Settings,
+        clock: Clock,
+    ) -> Result<Self, KeyError> {
+        let now = clock.now();
+        let keys = SigningKeys::init(&db, now, settings.access_token_ttl).await?;
+        let denylist = Denylist::load(&db, now).await?;
+        Ok(Self {
             db,
             settings: Arc::new(settings),
             clock,
             metrics: Arc::new(Metrics::new()),
+            keys: Arc::new(keys),
+            denylist: Arc::new(denylist),
+            token_cache: Arc::new(TokenCache::default()),
+            last_key_reload: Arc::new(Mutex::new(None)),
+        })
+    }
+
+    /// Reloads keys from the database (another instance may have rotated)
+    /// and returns the key named `kid` if it now exists.
+    pub async fn reload_keys_for(&self, kid: &str) -> Option<Arc<LoadedKey>> {
+        {
+            let mut last = self.last_key_reload.lock().await;
+            if last.is_some_and(|at| at.elapsed() < KEY_RELOAD_INTERVAL) {
+                return None;
+            }
+            *last = Some(Instant::now());
+        }
+        self.refresh_keys().await;
+        self.keys.snapshot().get(kid).cloned()
+    }
+
+    pub async fn refresh_keys(&self) {
+        let now = self.clock.now();
+        if let Err(e) = self
+            .keys
+            .reload(&self.db, now, self.settings.access_token_ttl)
+            .await
+        {
+            warn!(error = %e, "could not reload signing keys");
+        }
+    }
+
+    /// Picks up other instances' revocations and key rotations.
+    pub async fn sync_with_peers(&self) {
+        if let Err(e) = self.denylist.sync(&self.db, self.clock.now()).await {
+            warn!(error = %e, "could not sync the token denylist");
         }
     }
 }

@@ -2,7 +2,13 @@
 //! Domain rules live in `tollgate::domain`, queries in `tollgate::store`.
 
 pub mod api_key;
+pub mod authorization_code;
+pub mod browser_session;
 pub mod client;
+pub mod consent;
 pub mod post;
 pub mod prelude;
+pub mod refresh_token;
+pub mod signing_key;
+pub mod token_revocation;
 pub mod user;

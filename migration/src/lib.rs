@@ -7,6 +7,7 @@ mod m20261125_000001_create_users;
 mod m20261125_000002_create_clients;
 mod m20261125_000003_create_api_keys;
 mod m20261125_000004_create_posts;
+mod m20261125_000005_create_oauth_tables;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_create_clients::Migration),
             Box::new(m20261125_000003_create_api_keys::Migration),
             Box::new(m20261125_000004_create_posts::Migration),
+            Box::new(m20261125_000005_create_oauth_tables::Migration),
         ]
     }
 }

@@ -1,5 +1,6 @@
 //! The blog resource API, its OpenAPI document and the docs explorer.
 
+mod explorer;
 mod models;
 mod pagination;
 mod posts;
@@ -34,7 +35,7 @@ pub fn service(settings: &Settings) -> OpenApiService<posts::PostsApi, ()> {
 pub fn routes(route: Route, settings: &Settings) -> Route {
     let api = service(settings);
     let spec = api.spec_endpoint();
-    let docs = api.swagger_ui();
+    let docs = explorer::routes(&api);
     route
         .nest_no_strip(
             "/api",

@@ -2,9 +2,11 @@
 //! [`Principal`]; handlers ask [`Credentials::require`] for one with a scope
 //! and never look at headers themselves.
 
+pub mod access_token;
 mod api_key;
 mod principal;
+pub mod revocations;
 mod scheme;
 
 pub use principal::{AuthMethod, Principal, Subject};
-pub use scheme::{ApiKeyAuth, Credentials};
+pub use scheme::{ApiKeyAuth, BlogScope, Credentials, OAuth2Auth};

@@ -37,6 +37,7 @@ impl Subject {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AuthMethod {
     ApiKey { key_id: Uuid },
+    AccessToken { jti: String, client_id: String },
 }
 
 /// An authenticated caller: subject, granted scopes, and how.

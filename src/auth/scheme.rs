@@ -1,5 +1,5 @@
-use poem_openapi::SecurityScheme;
-use poem_openapi::auth::ApiKey;
+use poem_openapi::auth::{ApiKey, Bearer};
+use poem_openapi::{OAuthScopes, SecurityScheme};
 
 use super::Principal;
 use crate::api::ApiError;
@@ -17,12 +17,50 @@ use crate::state::AppState;
 )]
 pub struct ApiKeyAuth(ApiKey);
 
+/// The scopes of the blog API (mirrors `domain::Scope`).
+#[derive(OAuthScopes)]
+pub enum BlogScope {
+    /// Read blog posts, including your drafts
+    #[oai(rename = "blog:read")]
+    Read,
+    /// Create, edit and delete your blog posts
+    #[oai(rename = "blog:write")]
+    Write,
+    /// Edit and delete anyone's blog posts
+    #[oai(rename = "blog:admin")]
+    Admin,
+}
+
+/// An RFC 9068 JWT access token from this server, sent as
+/// `Authorization: Bearer`. The URLs are relative to the server, so the
+/// document stays right whatever the issuer.
+#[derive(SecurityScheme)]
+#[oai(
+    rename = "OAuth2",
+    ty = "oauth2",
+    flows(
+        authorization_code(
+            authorization_url = "/oauth/authorize",
+            token_url = "/oauth/token",
+            refresh_url = "/oauth/token",
+            scopes = "BlogScope"
+        ),
+        password(
+            token_url = "/oauth/token",
+            refresh_url = "/oauth/token",
+            scopes = "BlogScope"
+        ),
+    )
+)]
+pub struct OAuth2Auth(Bearer);
+
 /// Every way to call the resource API. Extraction never fails: missing
 /// credentials reach [`Credentials::require`], which answers with a proper
 /// RFC 6750 401 instead of poem-openapi's bare text.
 #[derive(SecurityScheme)]
 pub enum Credentials {
     ApiKey(ApiKeyAuth),
+    OAuth2(OAuth2Auth),
     #[oai(fallback)]
     Missing,
 }
@@ -33,9 +71,12 @@ impl Credentials {
     pub async fn require(&self, state: &AppState, scope: Scope) -> Result<Principal, ApiError> {
         let principal = match self {
             Self::ApiKey(ApiKeyAuth(key)) => super::api_key::authenticate(state, &key.key).await?,
+            Self::OAuth2(OAuth2Auth(bearer)) => {
+                super::access_token::authenticate(state, &bearer.token).await?
+            }
             Self::Missing => {
                 return Err(ApiError::invalid_token(
-                    "missing credentials: send an X-API-Key header",
+                    "missing credentials: send Authorization: Bearer or X-API-Key",
                 ));
             }
         };

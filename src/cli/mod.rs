@@ -2,6 +2,7 @@
 
 mod api_key;
 mod client;
+mod keys;
 mod output;
 mod serve;
 mod user;
@@ -41,6 +42,9 @@ pub enum Command {
     /// Manage static API keys
     #[command(subcommand, name = "api-key")]
     ApiKey(api_key::ApiKeyCommand),
+    /// Manage the JWT signing keys
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
 }
 
 /// Runs a parsed command. `input` is where `--password-stdin` reads from
@@ -66,6 +70,10 @@ pub async fn run(cli: Cli, input: &mut dyn BufRead, out: &mut dyn Write) -> anyh
         Command::ApiKey(cmd) => {
             let db = open(&settings).await?;
             api_key::run(&db, cmd, out).await
+        }
+        Command::Keys(cmd) => {
+            let db = open(&settings).await?;
+            keys::run(&db, cmd, out).await
         }
     }
 }

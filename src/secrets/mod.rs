@@ -2,6 +2,7 @@
 //! hashes, and password hashing.
 
 mod password;
+pub mod signing_keys;
 mod token;
 
 use std::fmt;

@@ -12,6 +12,10 @@ use super::SecretString;
 pub enum TokenKind {
     ApiKey,
     ClientSecret,
+    AuthorizationCode,
+    RefreshToken,
+    /// Browser session ids and CSRF tokens.
+    Session,
 }
 
 impl TokenKind {
@@ -19,6 +23,9 @@ impl TokenKind {
         match self {
             Self::ApiKey => "tgk_",
             Self::ClientSecret => "tgs_",
+            Self::AuthorizationCode => "tgc_",
+            Self::RefreshToken => "tgr_",
+            Self::Session => "",
         }
     }
 }

@@ -3,7 +3,12 @@
 
 pub mod api_keys;
 pub mod clients;
+pub mod codes;
+pub mod consents;
 pub mod posts;
+pub mod refresh_tokens;
+pub mod revocations;
+pub mod sessions;
 pub mod users;
 
 use sea_orm::{DbErr, SqlErr};

@@ -56,3 +56,7 @@ pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<user::Model>, DbErr> 
         .all(db)
         .await
 }
+
+pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<user::Model>, DbErr> {
+    user::Entity::find_by_id(id).one(db).await
+}

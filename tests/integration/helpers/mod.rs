@@ -41,7 +41,9 @@ impl TestApp {
         let settings = Settings::for_tests(&database_url);
         let db = tollgate::db::connect(&database_url).await.expect("connect");
         tollgate::db::migrate(&db).await.expect("migrate");
-        let state = AppState::new(db, settings, Clock::default());
+        let state = AppState::build(db, settings, Clock::default())
+            .await
+            .expect("state");
         let client = TestClient::new(
             tollgate::startup::app(state.clone())
                 .map_to_response()

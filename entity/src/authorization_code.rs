@@ -1,0 +1,26 @@
+use sea_orm::entity::prelude::*;
+
+/// An authorization code (RFC 6749 §4.1.2), stored by hash.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "authorization_codes")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub code_hash: String,
+    /// Every token issued from this code carries this grant id, so that a
+    /// replayed code can revoke them all.
+    pub grant_id: Uuid,
+    pub client_id: String,
+    pub user_id: Uuid,
+    pub redirect_uri: String,
+    /// PKCE S256 challenge (RFC 7636), when one was sent.
+    pub code_challenge: Option<String>,
+    pub scopes: String,
+    pub created_at: DateTimeUtc,
+    pub expires_at: DateTimeUtc,
+    pub redeemed_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

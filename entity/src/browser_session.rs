@@ -1,0 +1,19 @@
+use sea_orm::entity::prelude::*;
+
+/// A logged-in browser. The cookie holds a random id; only its hash is kept.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "browser_sessions")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id_hash: String,
+    pub user_id: Uuid,
+    /// Bound to the session; every form of a logged-in page carries it.
+    pub csrf_token: String,
+    pub created_at: DateTimeUtc,
+    pub expires_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,240 @@
+//! RFC 9068 JWT access tokens: issued by the token endpoint, verified by
+//! the resource API.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use chrono::{DateTime, TimeDelta, Utc};
+use jsonwebtoken::{Header, Validation, decode, decode_header, encode};
+use serde::{Deserialize, Serialize};
+use tracing::debug;
+use uuid::Uuid;
+
+use super::{AuthMethod, Principal, Subject};
+use crate::api::ApiError;
+use crate::domain::ScopeSet;
+use crate::state::AppState;
+
+/// The `typ` header of RFC 9068 §2.1.
+pub const TYP: &str = "at+jwt";
+/// Clock skew tolerated on `exp`, `nbf` and `iat`.
+pub const LEEWAY: TimeDelta = TimeDelta::seconds(30);
+
+/// RFC 9068 §2.2 claims, plus the grant id for family revocation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AccessTokenClaims {
+    pub iss: String,
+    /// The user's id, or the `client_id` for client credentials.
+    pub sub: String,
+    pub aud: String,
+    pub exp: i64,
+    pub iat: i64,
+    pub nbf: i64,
+    pub jti: String,
+    pub client_id: String,
+    pub scope: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preferred_username: Option<String>,
+    /// Grant id: every token from one authorization shares it.
+    pub gid: String,
+}
+
+/// The audience of our access tokens: the resource API.
+pub fn audience(issuer: &str) -> String {
+    format!("{issuer}/api")
+}
+
+pub struct IssuedAccessToken {
+    pub token: String,
+    pub jti: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Signs an access token for `subject` with the current key.
+pub fn issue(
+    state: &AppState,
+    subject: &Subject,
+    client_id: &str,
+    scopes: &ScopeSet,
+    grant_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<IssuedAccessToken, jsonwebtoken::errors::Error> {
+    let keys = state.keys.snapshot();
+    let key = keys.current();
+    let ttl =
+        TimeDelta::from_std(state.settings.access_token_ttl).unwrap_or(TimeDelta::minutes(15));
+    let expires_at = now + ttl;
+    let issuer = state.settings.issuer_str();
+    let (sub, preferred_username) = match subject {
+        Subject::User { id, username } => (id.to_string(), Some(username.clone())),
+        Subject::Client { client_id } => (client_id.clone(), None),
+    };
+    let jti = Uuid::new_v4().to_string();
+    let claims = AccessTokenClaims {
+        iss: issuer.to_owned(),
+        sub,
+        aud: audience(issuer),
+        exp: expires_at.timestamp(),
+        iat: now.timestamp(),
+        nbf: now.timestamp(),
+        jti: jti.clone(),
+        client_id: client_id.to_owned(),
+        scope: scopes.to_string(),
+        preferred_username,
+        gid: grant_id.to_string(),
+    };
+    let mut header = Header::new(key.algorithm);
+    header.typ = Some(TYP.to_owned());
+    header.kid = Some(key.kid.clone());
+    let token = encode(&header, &claims, &key.encoding)?;
+    Ok(IssuedAccessToken {
+        token,
+        jti,
+        expires_at,
+    })
+}
+
+/// Why a token was refused, in words safe to send back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rejection {
+    Malformed,
+    UnknownKey,
+    BadSignature,
+    Expired,
+    NotYetValid,
+    Revoked,
+}
+
+impl Rejection {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Malformed => "the access token is malformed or not an access token",
+            Self::UnknownKey => "the access token is signed by an unknown key",
+            Self::BadSignature => "the access token is invalid",
+            Self::Expired => "the access token has expired",
+            Self::NotYetValid => "the access token is not valid yet",
+            Self::Revoked => "the access token has been revoked",
+        }
+    }
+}
+
+/// Verifies signature, `typ`, `iss`, `aud`, `exp`, `nbf` and the denylist.
+/// Signature checks are cached per token, since a client reuses its token
+/// for many requests; time and revocation are checked on every call.
+pub async fn verify(state: &AppState, token: &str) -> Result<AccessTokenClaims, Rejection> {
+    let now = state.clock.now();
+    let claims = match state.token_cache.get(token) {
+        Some(claims) => claims,
+        None => {
+            let claims = Arc::new(verify_signature(state, token).await?);
+            state.token_cache.insert(token, claims.clone());
+            claims
+        }
+    };
+    let now_s = now.timestamp();
+    if claims.exp + LEEWAY.num_seconds() <= now_s {
+        return Err(Rejection::Expired);
+    }
+    if claims.nbf - LEEWAY.num_seconds() > now_s {
+        return Err(Rejection::NotYetValid);
+    }
+    if state.denylist.is_revoked(&claims.jti) || state.denylist.is_revoked(&claims.gid) {
+        return Err(Rejection::Revoked);
+    }
+    Ok((*claims).clone())
+}
+
+async fn verify_signature(state: &AppState, token: &str) -> Result<AccessTokenClaims, Rejection> {
+    let header = decode_header(token).map_err(|_| Rejection::Malformed)?;
+    // RFC 9068 §4: resource servers MUST verify that the typ header is at+jwt.
+    if !header.typ.as_deref().is_some_and(|t| {
+        t.eq_ignore_ascii_case(TYP) || t.eq_ignore_ascii_case("application/at+jwt")
+    }) {
+        return Err(Rejection::Malformed);
+    }
+    let kid = header.kid.ok_or(Rejection::Malformed)?;
+    let keys = state.keys.snapshot();
+    let key = match keys.get(&kid) {
+        Some(key) => key.clone(),
+        None => state
+            .reload_keys_for(&kid)
+            .await
+            .ok_or(Rejection::UnknownKey)?,
+    };
+    // The key decides the algorithm: never `none`, never HMAC, never what
+    // the token's own header claims.
+    if header.alg != key.algorithm {
+        return Err(Rejection::BadSignature);
+    }
+    let issuer = state.settings.issuer_str();
+    let mut validation = Validation::new(key.algorithm);
+    validation.set_issuer(&[issuer]);
+    validation.set_audience(&[audience(issuer)]);
+    validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+    // Time is checked by the caller against the app's clock.
+    validation.validate_exp = false;
+    validation.validate_nbf = false;
+    decode::<AccessTokenClaims>(token, &key.decoding, &validation)
+        .map(|data| data.claims)
+        .map_err(|e| {
+            debug!(error = %e, "access token rejected");
+            Rejection::BadSignature
+        })
+}
+
+/// The resource API's view of a verified token.
+pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal, ApiError> {
+    let claims = verify(state, token).await.map_err(|r| {
+        debug!(reason = r.describe(), "bearer token rejected");
+        ApiError::invalid_token(r.describe())
+    })?;
+    let scopes = ScopeSet::parse(&claims.scope)
+        .map_err(|_| ApiError::invalid_token(Rejection::BadSignature.describe()))?;
+    let subject = match claims.preferred_username {
+        Some(username) => Subject::User {
+            id: Uuid::parse_str(&claims.sub)
+                .map_err(|_| ApiError::invalid_token(Rejection::Malformed.describe()))?,
+            username,
+        },
+        None => Subject::Client {
+            client_id: claims.sub,
+        },
+    };
+    Ok(Principal {
+        subject,
+        scopes,
+        via: AuthMethod::AccessToken {
+            jti: claims.jti,
+            client_id: claims.client_id,
+        },
+    })
+}
+
+/// Verified claims by token, bounded; cleared wholesale when full, which
+/// costs one re-verification per live token.
+#[derive(Default)]
+pub struct TokenCache {
+    map: RwLock<HashMap<String, Arc<AccessTokenClaims>>>,
+}
+
+const CACHE_CAPACITY: usize = 4096;
+
+impl TokenCache {
+    fn get(&self, token: &str) -> Option<Arc<AccessTokenClaims>> {
+        match self.map.read() {
+            Ok(map) => map.get(token).cloned(),
+            Err(poisoned) => poisoned.into_inner().get(token).cloned(),
+        }
+    }
+
+    fn insert(&self, token: &str, claims: Arc<AccessTokenClaims>) {
+        let mut map = match self.map.write() {
+            Ok(map) => map,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if map.len() >= CACHE_CAPACITY {
+            map.clear();
+        }
+        map.insert(token.to_owned(), claims);
+    }
+}

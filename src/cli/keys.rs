@@ -1,0 +1,33 @@
+use std::io::Write;
+
+use clap::Subcommand;
+use sea_orm::DatabaseConnection;
+
+use crate::clock::Clock;
+use crate::secrets::signing_keys;
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Make a new signing key current; old public keys stay in the JWKS
+    /// until the tokens they signed have expired
+    Rotate,
+}
+
+pub async fn run(
+    db: &DatabaseConnection,
+    cmd: KeysCommand,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    match cmd {
+        KeysCommand::Rotate => {
+            let key = signing_keys::rotate(db, Clock::default().now()).await?;
+            writeln!(
+                out,
+                "new signing key {} ({}) is current",
+                key.kid, key.algorithm
+            )?;
+            writeln!(out, "running servers pick it up within a minute")?;
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! Client authentication at the token, revocation and introspection
+//! endpoints: `client_secret_basic`, `client_secret_post`, or `none` for
+//! public clients (which then rely on PKCE).
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use entity::client;
+use poem::http::HeaderMap;
+use poem::http::header::AUTHORIZATION;
+use tracing::debug;
+
+use super::error::TokenError;
+use super::params::Params;
+use crate::domain::{GrantType, GrantTypes, ScopeSet};
+use crate::secrets::lookup_hash_matches;
+use crate::state::AppState;
+use crate::store;
+
+/// A client that proved who it is (or, if public, named itself).
+pub struct AuthenticatedClient {
+    pub client: client::Model,
+    pub grants: GrantTypes,
+    pub scopes: ScopeSet,
+}
+
+impl AuthenticatedClient {
+    pub fn id(&self) -> &str {
+        &self.client.id
+    }
+
+    pub fn is_public(&self) -> bool {
+        self.client.is_public
+    }
+
+    pub fn may_use(&self, grant: GrantType) -> bool {
+        self.grants.contains(grant)
+    }
+}
+
+struct Presented {
+    client_id: String,
+    secret: Option<String>,
+    basic: bool,
+}
+
+pub async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    params: &Params,
+) -> Result<AuthenticatedClient, TokenError> {
+    let presented = presented_credentials(headers, params)?;
+    let basic = presented.basic;
+    let Some(client) = store::clients::find(&state.db, &presented.client_id).await? else {
+        debug!("client authentication failed: unknown client");
+        return Err(TokenError::invalid_client(basic));
+    };
+    let ok = match (&client.secret_hash, &presented.secret) {
+        (Some(hash), Some(secret)) => lookup_hash_matches(secret, hash),
+        // A public client authenticates with nothing but its id.
+        (None, None) => client.is_public,
+        // A secret for a public client, or none for a confidential one.
+        _ => false,
+    };
+    if !ok {
+        debug!(client_id = %client.id, "client authentication failed");
+        return Err(TokenError::invalid_client(basic));
+    }
+    let grants = GrantTypes::parse_list(&[client.grants.as_str()])
+        .map_err(|e| TokenError::server(anyhow::anyhow!(e)))?;
+    let scopes =
+        ScopeSet::parse(&client.scopes).map_err(|e| TokenError::server(anyhow::anyhow!(e)))?;
+    Ok(AuthenticatedClient {
+        client,
+        grants,
+        scopes,
+    })
+}
+
+fn presented_credentials(headers: &HeaderMap, params: &Params) -> Result<Presented, TokenError> {
+    for name in ["client_id", "client_secret"] {
+        if params.is_duplicated(name) {
+            return Err(TokenError::invalid_request(format!(
+                "{name} was sent more than once"
+            )));
+        }
+    }
+    let header = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
+    if let Some(value) = header {
+        let Some(encoded) = value
+            .split_once(' ')
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("basic"))
+            .map(|(_, rest)| rest.trim())
+        else {
+            return Err(TokenError::invalid_client(true));
+        };
+        // RFC 6749 §2.3.1: one authentication method per request.
+        if params.get("client_secret").is_some() {
+            return Err(TokenError::invalid_request(
+                "use one client authentication method, not two",
+            ));
+        }
+        let decoded = STANDARD
+            .decode(encoded)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .ok_or_else(|| TokenError::invalid_client(true))?;
+        let (id, secret) = decoded
+            .split_once(':')
+            .ok_or_else(|| TokenError::invalid_client(true))?;
+        // RFC 6749 §2.3.1: id and secret are form-urlencoded before Basic.
+        let id = form_decode(id);
+        let secret = form_decode(secret);
+        if params.get("client_id").is_some_and(|p| p != id) {
+            return Err(TokenError::invalid_client(true));
+        }
+        return Ok(Presented {
+            client_id: id,
+            secret: Some(secret),
+            basic: true,
+        });
+    }
+    let Some(client_id) = params.get("client_id") else {
+        return Err(TokenError::invalid_client(false));
+    };
+    Ok(Presented {
+        client_id: client_id.to_owned(),
+        secret: params.get("client_secret").map(str::to_owned),
+        basic: false,
+    })
+}
+
+fn form_decode(s: &str) -> String {
+    url::form_urlencoded::parse(format!("v={s}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}

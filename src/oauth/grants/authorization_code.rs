@@ -1,0 +1,121 @@
+//! RFC 6749 §4.1.3 with PKCE (RFC 7636 §4.6).
+
+use sea_orm::TransactionTrait;
+use tracing::{info, warn};
+
+use crate::auth::Subject;
+use crate::domain::{GrantType, ScopeSet};
+use crate::oauth::client_auth::AuthenticatedClient;
+use crate::oauth::error::TokenError;
+use crate::oauth::issue::{self, Issue, TokenResponse};
+use crate::oauth::params::Params;
+use crate::oauth::pkce;
+use crate::secrets::lookup_hash;
+use crate::state::AppState;
+use crate::store;
+
+#[tracing::instrument(skip_all, fields(client_id = %client.id()))]
+pub async fn exchange(
+    state: &AppState,
+    client: &AuthenticatedClient,
+    params: &Params,
+) -> Result<TokenResponse, TokenError> {
+    if !client.may_use(GrantType::AuthorizationCode) {
+        return Err(TokenError::unauthorized_client(
+            "this client may not use the authorization_code grant",
+        ));
+    }
+    let code = params
+        .get("code")
+        .ok_or_else(|| TokenError::invalid_request("code is missing"))?;
+    let now = state.clock.now();
+    let code_hash = lookup_hash(code);
+    let Some(stored) = store::codes::find(&state.db, &code_hash).await? else {
+        return Err(TokenError::invalid_grant("unknown authorization code"));
+    };
+    // RFC 6749 §4.1.3: "ensure that the authorization code was issued to
+    // the authenticated confidential client, or ... public client".
+    if stored.client_id != client.id() {
+        return Err(TokenError::invalid_grant(
+            "the code was issued to another client",
+        ));
+    }
+    if stored.redeemed_at.is_some() {
+        return Err(replayed(state, stored.grant_id).await);
+    }
+    if stored.expires_at <= now {
+        return Err(TokenError::invalid_grant(
+            "the authorization code has expired",
+        ));
+    }
+    // RFC 6749 §4.1.3: redirect_uri must be identical when it was sent.
+    if params
+        .get("redirect_uri")
+        .is_some_and(|uri| uri != stored.redirect_uri)
+    {
+        return Err(TokenError::invalid_grant(
+            "redirect_uri does not match the authorization request",
+        ));
+    }
+    match (&stored.code_challenge, params.get("code_verifier")) {
+        (Some(challenge), Some(verifier)) => {
+            if !pkce::verify_s256(verifier, challenge) {
+                return Err(TokenError::invalid_grant("PKCE verification failed"));
+            }
+        }
+        (Some(_), None) => return Err(TokenError::invalid_request("code_verifier is missing")),
+        // RFC 9700 §2.1.1: a verifier without a challenge must be refused.
+        (None, Some(_)) => {
+            return Err(TokenError::invalid_grant(
+                "no code_challenge was sent for this code",
+            ));
+        }
+        (None, None) => {}
+    }
+    let user = store::users::find(&state.db, stored.user_id)
+        .await?
+        .ok_or_else(|| TokenError::invalid_grant("the user no longer exists"))?;
+    let scopes =
+        ScopeSet::parse(&stored.scopes).map_err(|e| TokenError::server(anyhow::anyhow!(e)))?;
+
+    // Redeem and record the refresh token together: either the code is
+    // spent and the tokens exist, or neither.
+    let txn = state.db.begin().await?;
+    // One conditional UPDATE: of any number of concurrent redemptions,
+    // exactly one wins.
+    if !store::codes::redeem(&txn, &code_hash, now).await? {
+        txn.rollback().await?;
+        return Err(replayed(state, stored.grant_id).await);
+    }
+    let response = issue::issue(
+        state,
+        &txn,
+        Issue {
+            subject: Subject::User {
+                id: user.id,
+                username: user.username.clone(),
+            },
+            user_id: Some(user.id),
+            client_id: client.id(),
+            scopes: &scopes,
+            refresh_scopes: client.may_use(GrantType::RefreshToken).then_some(&scopes),
+            grant_id: stored.grant_id,
+        },
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    info!(grant_id = %stored.grant_id, "authorization code redeemed");
+    Ok(response)
+}
+
+/// RFC 6749 §4.1.2: "If an authorization code is used more than once, the
+/// authorization server MUST deny the request and SHOULD revoke (when
+/// possible) all tokens previously issued based on that authorization code."
+async fn replayed(state: &AppState, grant_id: uuid::Uuid) -> TokenError {
+    warn!(%grant_id, "authorization code replayed; revoking its grant");
+    if let Err(e) = issue::revoke_grant(state, &state.db, grant_id, state.clock.now()).await {
+        return e;
+    }
+    TokenError::invalid_grant("the authorization code was already used")
+}

@@ -1,0 +1,62 @@
+//! RFC 6749 §4.3, for first-party clients given the grant (the docs
+//! explorer). RFC 9700 §2.4 forbids it for anyone else.
+
+use uuid::Uuid;
+
+use super::requested_scopes;
+use crate::auth::Subject;
+use crate::domain::GrantType;
+use crate::oauth::client_auth::AuthenticatedClient;
+use crate::oauth::error::TokenError;
+use crate::oauth::issue::{self, Issue, TokenResponse};
+use crate::oauth::params::Params;
+use crate::secrets::{SecretString, verify_password};
+use crate::state::AppState;
+use crate::store;
+
+#[tracing::instrument(skip_all, fields(client_id = %client.id()))]
+pub async fn exchange(
+    state: &AppState,
+    client: &AuthenticatedClient,
+    params: &Params,
+) -> Result<TokenResponse, TokenError> {
+    if !client.may_use(GrantType::Password) || !client.client.first_party {
+        return Err(TokenError::unauthorized_client(
+            "this client may not use the password grant",
+        ));
+    }
+    let (Some(username), Some(password)) = (params.get("username"), params.get("password")) else {
+        return Err(TokenError::invalid_request(
+            "username and password are required",
+        ));
+    };
+    let scopes = requested_scopes(params, &client.scopes)?;
+    let user = store::users::find_by_username(&state.db, username).await?;
+    // Unknown users verify against a dummy hash: same time, same answer.
+    let ok = verify_password(
+        SecretString::new(password.to_owned()),
+        user.as_ref().map(|u| u.password_hash.clone()),
+    )
+    .await
+    .map_err(TokenError::server)?;
+    let Some(user) = user.filter(|_| ok) else {
+        return Err(TokenError::invalid_grant("invalid username or password"));
+    };
+    issue::issue(
+        state,
+        &state.db,
+        Issue {
+            subject: Subject::User {
+                id: user.id,
+                username: user.username.clone(),
+            },
+            user_id: Some(user.id),
+            client_id: client.id(),
+            scopes: &scopes,
+            refresh_scopes: client.may_use(GrantType::RefreshToken).then_some(&scopes),
+            grant_id: Uuid::new_v4(),
+        },
+        state.clock.now(),
+    )
+    .await
+}

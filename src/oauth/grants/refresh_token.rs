@@ -1,0 +1,103 @@
+//! RFC 6749 §6 with rotation: every use returns a new refresh token, and a
+//! reused one revokes its whole family (OAuth 2.1 §4.3.1, RFC 9700 §4.14.2).
+
+use sea_orm::TransactionTrait;
+use tracing::warn;
+
+use super::requested_scopes;
+use crate::auth::Subject;
+use crate::domain::{GrantType, ScopeSet};
+use crate::oauth::client_auth::AuthenticatedClient;
+use crate::oauth::error::TokenError;
+use crate::oauth::issue::{self, Issue, TokenResponse};
+use crate::oauth::params::Params;
+use crate::secrets::lookup_hash;
+use crate::state::AppState;
+use crate::store;
+
+#[tracing::instrument(skip_all, fields(client_id = %client.id()))]
+pub async fn exchange(
+    state: &AppState,
+    client: &AuthenticatedClient,
+    params: &Params,
+) -> Result<TokenResponse, TokenError> {
+    if !client.may_use(GrantType::RefreshToken) {
+        return Err(TokenError::unauthorized_client(
+            "this client may not use the refresh_token grant",
+        ));
+    }
+    let presented = params
+        .get("refresh_token")
+        .ok_or_else(|| TokenError::invalid_request("refresh_token is missing"))?;
+    let now = state.clock.now();
+    let hash = lookup_hash(presented);
+    let Some(stored) = store::refresh_tokens::find(&state.db, &hash).await? else {
+        return Err(TokenError::invalid_grant("unknown refresh token"));
+    };
+    if stored.client_id != client.id() {
+        return Err(TokenError::invalid_grant(
+            "the refresh token was issued to another client",
+        ));
+    }
+    if stored.revoked_at.is_some()
+        || store::revocations::exists(&state.db, &stored.grant_id.to_string()).await?
+    {
+        return Err(TokenError::invalid_grant(
+            "the refresh token has been revoked",
+        ));
+    }
+    if stored.used_at.is_some() {
+        return Err(reused(state, stored.grant_id).await);
+    }
+    if stored.expires_at <= now {
+        return Err(TokenError::invalid_grant("the refresh token has expired"));
+    }
+    let original =
+        ScopeSet::parse(&stored.scopes).map_err(|e| TokenError::server(anyhow::anyhow!(e)))?;
+    // RFC 6749 §6: a narrower scope may be asked, never a wider one.
+    let scopes = requested_scopes(params, &original)?;
+    let subject = match stored.user_id {
+        Some(user_id) => {
+            let user = store::users::find(&state.db, user_id)
+                .await?
+                .ok_or_else(|| TokenError::invalid_grant("the user no longer exists"))?;
+            Subject::User {
+                id: user.id,
+                username: user.username,
+            }
+        }
+        None => Subject::Client {
+            client_id: stored.client_id.clone(),
+        },
+    };
+
+    let txn = state.db.begin().await?;
+    if !store::refresh_tokens::mark_used(&txn, &hash, now).await? {
+        txn.rollback().await?;
+        return Err(reused(state, stored.grant_id).await);
+    }
+    let response = issue::issue(
+        state,
+        &txn,
+        Issue {
+            subject,
+            user_id: stored.user_id,
+            client_id: client.id(),
+            scopes: &scopes,
+            refresh_scopes: Some(&original),
+            grant_id: stored.grant_id,
+        },
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(response)
+}
+
+async fn reused(state: &AppState, grant_id: uuid::Uuid) -> TokenError {
+    warn!(%grant_id, "rotated refresh token reused; revoking its family");
+    if let Err(e) = issue::revoke_grant(state, &state.db, grant_id, state.clock.now()).await {
+        return e;
+    }
+    TokenError::invalid_grant("the refresh token was already used")
+}

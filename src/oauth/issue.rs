@@ -1,0 +1,108 @@
+//! The token response every grant ends with (RFC 6749 §5.1).
+
+use chrono::{DateTime, TimeDelta, Utc};
+use sea_orm::ConnectionTrait;
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::error::TokenError;
+use crate::auth::Subject;
+use crate::auth::access_token;
+use crate::domain::ScopeSet;
+use crate::secrets::{TokenKind, generate_token, lookup_hash};
+use crate::state::AppState;
+use crate::store;
+
+#[derive(Debug, Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    pub scope: String,
+}
+
+/// What a grant decided to issue.
+pub struct Issue<'a> {
+    pub subject: Subject,
+    pub user_id: Option<Uuid>,
+    pub client_id: &'a str,
+    /// Scopes of the access token.
+    pub scopes: &'a ScopeSet,
+    /// Scopes of the new refresh token, when one is issued. RFC 6749 §6:
+    /// a rotated refresh token keeps the scope of the one it replaces.
+    pub refresh_scopes: Option<&'a ScopeSet>,
+    pub grant_id: Uuid,
+}
+
+pub async fn issue(
+    state: &AppState,
+    db: &impl ConnectionTrait,
+    issue: Issue<'_>,
+    now: DateTime<Utc>,
+) -> Result<TokenResponse, TokenError> {
+    let refresh_token = match issue.refresh_scopes {
+        None => None,
+        Some(scopes) => {
+            let token = generate_token(TokenKind::RefreshToken);
+            let ttl = TimeDelta::from_std(state.settings.refresh_token_ttl)
+                .unwrap_or(TimeDelta::days(30));
+            store::refresh_tokens::insert(
+                db,
+                entity::refresh_token::Model {
+                    token_hash: lookup_hash(token.secret()),
+                    grant_id: issue.grant_id,
+                    client_id: issue.client_id.to_owned(),
+                    user_id: issue.user_id,
+                    scopes: scopes.to_string(),
+                    created_at: now,
+                    expires_at: now + ttl,
+                    used_at: None,
+                    revoked_at: None,
+                },
+            )
+            .await?;
+            Some(token.secret().to_owned())
+        }
+    };
+    let access = access_token::issue(
+        state,
+        &issue.subject,
+        issue.client_id,
+        issue.scopes,
+        issue.grant_id,
+        now,
+    )
+    .map_err(TokenError::server)?;
+    Ok(TokenResponse {
+        access_token: access.token,
+        token_type: "Bearer",
+        expires_in: (access.expires_at - now).num_seconds(),
+        refresh_token,
+        scope: issue.scopes.to_string(),
+    })
+}
+
+/// Revokes everything a grant issued: its refresh tokens, and (through the
+/// denylist) its access tokens.
+pub async fn revoke_grant(
+    state: &AppState,
+    db: &impl ConnectionTrait,
+    grant_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), TokenError> {
+    store::refresh_tokens::revoke_grant(db, grant_id, now).await?;
+    let ttl =
+        TimeDelta::from_std(state.settings.access_token_ttl).unwrap_or(TimeDelta::minutes(15));
+    state
+        .denylist
+        .revoke(
+            db,
+            &grant_id.to_string(),
+            now + ttl + access_token::LEEWAY,
+            now,
+        )
+        .await?;
+    Ok(())
+}

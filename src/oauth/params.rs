@@ -1,0 +1,55 @@
+//! Request parameters of the OAuth endpoints. RFC 6749 §3.1 and §3.2:
+//! "Request and response parameters MUST NOT be included more than once."
+
+use std::collections::HashMap;
+
+/// Parameters by name; empty values count as absent (RFC 6749 §3.1).
+#[derive(Debug, Default)]
+pub struct Params {
+    map: HashMap<String, String>,
+    duplicate: Option<String>,
+}
+
+impl Params {
+    pub fn parse(encoded: &[u8]) -> Self {
+        let mut params = Self::default();
+        for (k, v) in url::form_urlencoded::parse(encoded) {
+            if v.is_empty() {
+                continue;
+            }
+            if params.map.contains_key(k.as_ref()) {
+                params.duplicate.get_or_insert_with(|| k.to_string());
+                continue;
+            }
+            params.map.insert(k.into_owned(), v.into_owned());
+        }
+        params
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.map.get(name).map(String::as_str)
+    }
+
+    /// The first parameter that appeared more than once.
+    pub fn duplicate(&self) -> Option<&str> {
+        self.duplicate.as_deref()
+    }
+
+    pub fn is_duplicated(&self, name: &str) -> bool {
+        self.duplicate.as_deref() == Some(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_decoded_and_duplicates_noticed() {
+        let p = Params::parse(b"a=1&b=x%20y&empty=&a=2");
+        assert_eq!(p.get("a"), Some("1"));
+        assert_eq!(p.get("b"), Some("x y"));
+        assert_eq!(p.get("empty"), None);
+        assert_eq!(p.duplicate(), Some("a"));
+    }
+}

@@ -1,0 +1,65 @@
+use chrono::{DateTime, Utc};
+use entity::refresh_token;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+};
+use uuid::Uuid;
+
+pub async fn insert(db: &impl ConnectionTrait, token: refresh_token::Model) -> Result<(), DbErr> {
+    refresh_token::ActiveModel {
+        token_hash: Set(token.token_hash),
+        grant_id: Set(token.grant_id),
+        client_id: Set(token.client_id),
+        user_id: Set(token.user_id),
+        scopes: Set(token.scopes),
+        created_at: Set(token.created_at),
+        expires_at: Set(token.expires_at),
+        used_at: Set(token.used_at),
+        revoked_at: Set(token.revoked_at),
+    }
+    .insert(db)
+    .await
+    .map(|_| ())
+}
+
+pub async fn find(
+    db: &impl ConnectionTrait,
+    token_hash: &str,
+) -> Result<Option<refresh_token::Model>, DbErr> {
+    refresh_token::Entity::find_by_id(token_hash.to_owned())
+        .one(db)
+        .await
+}
+
+/// Marks the token used if it is neither used nor revoked; `true` for the
+/// one caller that wins.
+pub async fn mark_used(
+    db: &impl ConnectionTrait,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let result = refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::UsedAt, Expr::value(now))
+        .filter(refresh_token::Column::TokenHash.eq(token_hash))
+        .filter(refresh_token::Column::UsedAt.is_null())
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Revokes every refresh token of a grant (the rotation family).
+pub async fn revoke_grant(
+    db: &impl ConnectionTrait,
+    grant_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    let result = refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
+        .filter(refresh_token::Column::GrantId.eq(grant_id))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}

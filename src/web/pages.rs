@@ -1,0 +1,84 @@
+//! One askama struct per page, holding exactly what it shows. askama
+//! escapes every value for HTML.
+
+use askama::Template;
+use poem::http::StatusCode;
+use poem::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, X_FRAME_OPTIONS};
+use poem::{IntoResponse, Response};
+use tracing::error;
+
+#[derive(Template)]
+#[template(path = "login.html")]
+pub struct LoginPage<'a> {
+    pub client_name: &'a str,
+    pub action: &'a str,
+    pub csrf_token: &'a str,
+    pub username: &'a str,
+    pub error: Option<&'a str>,
+}
+
+pub struct ScopeLine {
+    pub name: &'static str,
+    pub sentence: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "consent.html")]
+pub struct ConsentPage<'a> {
+    pub client_name: &'a str,
+    pub username: &'a str,
+    pub action: &'a str,
+    pub csrf_token: &'a str,
+    pub scopes: Vec<ScopeLine>,
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage<'a> {
+    pub title: &'a str,
+    pub message: &'a str,
+    pub request_id: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "logout.html")]
+pub struct LogoutPage<'a> {
+    pub username: Option<&'a str>,
+    pub csrf_token: &'a str,
+    pub signed_out: bool,
+}
+
+/// Renders a page with the headers every page of ours carries: never
+/// cached, never framed (the consent button must not be clickjacked).
+pub fn render(page: &impl Template, status: StatusCode) -> Response {
+    match page.render() {
+        Ok(html) => html
+            .with_status(status)
+            .with_content_type("text/html; charset=utf-8")
+            .with_header(CACHE_CONTROL, "no-store")
+            .with_header(X_FRAME_OPTIONS, "DENY")
+            .with_header(
+                CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+            )
+            .into_response(),
+        Err(e) => {
+            error!(error = %e, "template failed to render");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+/// The 400 page for requests that must not be redirected anywhere.
+pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    tracing::info!(request_id, title, message, "error page");
+    render(
+        &ErrorPage {
+            title,
+            message,
+            request_id: &request_id,
+        },
+        status,
+    )
+}

@@ -1,0 +1,111 @@
+//! Server-side browser sessions: the cookie holds 256 random bits; the
+//! database holds their SHA-256, the user and the session's CSRF token.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use entity::{browser_session, user};
+use poem::web::cookie::CookieJar;
+use sea_orm::DbErr;
+use subtle::ConstantTimeEq;
+
+use super::cookies;
+use crate::secrets::{TokenKind, generate_token, lookup_hash};
+use crate::state::AppState;
+use crate::store;
+
+pub struct Session {
+    pub record: browser_session::Model,
+    pub user: user::Model,
+}
+
+impl Session {
+    /// Compares a submitted CSRF token with the session's, in constant time.
+    pub fn csrf_matches(&self, submitted: &str) -> bool {
+        self.record
+            .csrf_token
+            .as_bytes()
+            .ct_eq(submitted.as_bytes())
+            .into()
+    }
+}
+
+/// The live session named by the request's cookie, if any.
+pub async fn current(state: &AppState, jar: &CookieJar) -> Result<Option<Session>, DbErr> {
+    let Some(cookie) = jar.get(cookies::SESSION) else {
+        return Ok(None);
+    };
+    let Some((record, user)) =
+        store::sessions::find(&state.db, &lookup_hash(cookie.value_str())).await?
+    else {
+        return Ok(None);
+    };
+    if record.expires_at <= state.clock.now() {
+        store::sessions::delete(&state.db, record).await?;
+        return Ok(None);
+    }
+    Ok(Some(Session { record, user }))
+}
+
+/// Starts a session for `user` with a fresh id (never reusing one the
+/// browser brought, which would allow session fixation) and sets the cookie.
+pub async fn start(
+    state: &AppState,
+    jar: &CookieJar,
+    user: user::Model,
+    now: DateTime<Utc>,
+) -> Result<Session, DbErr> {
+    if let Some(old) = current(state, jar).await? {
+        store::sessions::delete(&state.db, old.record).await?;
+    }
+    let id = generate_token(TokenKind::Session);
+    let ttl = state.settings.session_ttl;
+    let record = browser_session::Model {
+        id_hash: lookup_hash(id.secret()),
+        user_id: user.id,
+        csrf_token: generate_token(TokenKind::Session).secret().to_owned(),
+        created_at: now,
+        expires_at: now + TimeDelta::from_std(ttl).unwrap_or(TimeDelta::hours(12)),
+    };
+    store::sessions::insert(&state.db, record.clone()).await?;
+    jar.add(cookies::new_cookie(
+        &state.settings,
+        cookies::SESSION,
+        id.secret(),
+        ttl,
+    ));
+    Ok(Session { record, user })
+}
+
+/// Ends the session and clears the cookie.
+pub async fn end(state: &AppState, jar: &CookieJar, session: Session) -> Result<(), DbErr> {
+    store::sessions::delete(&state.db, session.record).await?;
+    cookies::remove(&state.settings, jar, cookies::SESSION);
+    Ok(())
+}
+
+/// The login form's CSRF token: reuses the browser's cookie if it has one,
+/// else sets a new one. The form must echo it (double submit).
+pub fn login_csrf(state: &AppState, jar: &CookieJar) -> String {
+    if let Some(c) = jar.get(cookies::LOGIN_CSRF)
+        && c.value_str().len() >= 32
+    {
+        return c.value_str().to_owned();
+    }
+    let token = generate_token(TokenKind::Session).secret().to_owned();
+    jar.add(cookies::new_cookie(
+        &state.settings,
+        cookies::LOGIN_CSRF,
+        &token,
+        state.settings.session_ttl,
+    ));
+    token
+}
+
+/// Whether the submitted login CSRF token equals the cookie's.
+pub fn login_csrf_matches(jar: &CookieJar, submitted: &str) -> bool {
+    match jar.get(cookies::LOGIN_CSRF) {
+        Some(c) if !submitted.is_empty() => {
+            c.value_str().as_bytes().ct_eq(submitted.as_bytes()).into()
+        }
+        _ => false,
+    }
+}
