@@ -6,6 +6,7 @@
 mod helpers;
 
 mod api_keys;
+mod authorize;
 mod blog_api;
 mod cli;
 mod ops;

@@ -1,4 +1,9 @@
-//! `TestApp`: the real application on a fresh database, driven in-process.
+//! `TestApp`: the real application on a fresh database, driven in-process
+#![allow(dead_code)] // each test module uses its own subset of the helpers
+//! (or on a real port with [`TestApp::serve`]).
+
+pub mod browser;
+pub mod oauth;
 
 use std::sync::LazyLock;
 
@@ -23,22 +28,34 @@ pub struct TestApp {
     pub state: AppState,
     pub database_url: String,
     _dir: TempDir,
+    /// Dropping it stops the real-port server of [`TestApp::serve`].
+    _server: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 pub struct TestUser {
     pub username: String,
-    #[allow(dead_code)] // used by the login tests
     pub password: String,
 }
 
 impl TestApp {
-    /// The app on SQLite, or on PostgreSQL when `TOLLGATE_TEST_POSTGRES_URL`
-    /// is set (the CI lane runs the whole suite both ways).
+    /// The app, in-process, issuer `http://127.0.0.1`: on SQLite, or on
+    /// PostgreSQL when `TOLLGATE_TEST_POSTGRES_URL` is set (the CI lane runs
+    /// the whole suite both ways).
     pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// As [`spawn`], adjusting the settings first.
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> Self {
         LazyLock::force(&TRACING);
         let dir = tempfile::tempdir().expect("temp dir");
         let database_url = fresh_database_url(dir.path()).await;
-        let settings = Settings::for_tests(&database_url);
+        let mut settings = Settings::for_tests(&database_url);
+        adjust(&mut settings);
+        Self::start(dir, database_url, settings).await
+    }
+
+    async fn start(dir: TempDir, database_url: String, settings: Settings) -> Self {
         let db = tollgate::db::connect(&database_url).await.expect("connect");
         tollgate::db::migrate(&db).await.expect("migrate");
         let state = AppState::build(db, settings, Clock::default())
@@ -54,7 +71,38 @@ impl TestApp {
             state,
             database_url,
             _dir: dir,
+            _server: None,
         }
+    }
+
+    /// The same app on a real loopback port, with the issuer set to its
+    /// address; stopped when the `TestApp` drops. Use where a real client
+    /// (the `oauth2` crate, reqwest) is the point.
+    pub async fn serve() -> Self {
+        LazyLock::force(&TRACING);
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database_url = fresh_database_url(dir.path()).await;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        drop(listener);
+        let mut settings = Settings::for_tests(&database_url);
+        settings.bind = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        settings.issuer = url::Url::parse(&format!("http://127.0.0.1:{port}")).expect("issuer");
+        let mut app = Self::start(dir, database_url, settings).await;
+        let application = tollgate::Application::bind(app.state.clone())
+            .await
+            .expect("bind the test server");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(application.run_until_stopped(async move {
+            let _ = stopped.await;
+        }));
+        app._server = Some(stop);
+        app
+    }
+
+    /// The base URL of a served app (`serve` only).
+    pub fn base_url(&self) -> String {
+        self.state.settings.issuer_str().to_owned()
     }
 
     pub fn clock(&self) -> &Clock {
