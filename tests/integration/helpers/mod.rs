@@ -1,6 +1,6 @@
 //! `TestApp`: the real application on a fresh database, driven in-process
-#![allow(dead_code)] // each test module uses its own subset of the helpers
 //! (or on a real port with [`TestApp::serve`]).
+#![allow(dead_code)] // each test module uses its own subset of the helpers
 
 pub mod browser;
 pub mod oauth;
