@@ -9,5 +9,6 @@ mod api_keys;
 mod authorize;
 mod blog_api;
 mod cli;
+mod explorer;
 mod ops;
 mod real_port;
