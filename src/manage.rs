@@ -195,3 +195,22 @@ pub async fn create_api_key(
         scopes,
     })
 }
+
+/// Revokes a key: marks the row, and adds it to the denylist so that
+/// running servers (which cache keys) refuse it at once on this instance
+/// and within a second on the others.
+pub async fn revoke_api_key(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<store::api_keys::RevokeOutcome, ManageError> {
+    let outcome = store::api_keys::revoke(db, id, now).await?;
+    if outcome == store::api_keys::RevokeOutcome::Revoked {
+        // A revoked key never comes back: the entry lasts as long as a
+        // denylist entry can.
+        let forever = now + TimeDelta::days(36_500);
+        store::revocations::insert(db, &crate::auth::api_key::denylist_target(id), forever, now)
+            .await?;
+    }
+    Ok(outcome)
+}

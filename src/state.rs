@@ -5,8 +5,10 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::Mutex;
 use tracing::warn;
 
-use crate::auth::access_token::TokenCache;
+use crate::auth::access_token::{TokenCache, token_cache};
+use crate::auth::api_key::{ApiKeyCache, api_key_cache};
 use crate::auth::revocations::Denylist;
+use crate::cache::TtlCache;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::ops::Metrics;
@@ -22,12 +24,19 @@ pub struct AppState {
     pub keys: Arc<SigningKeys>,
     pub denylist: Arc<Denylist>,
     pub token_cache: Arc<TokenCache>,
+    pub api_key_cache: Arc<ApiKeyCache>,
+    /// Clients by id, for the token and authorize endpoints.
+    pub client_cache: Arc<TtlCache<entity::client::Model>>,
     last_key_reload: Arc<Mutex<Option<Instant>>>,
 }
 
 /// An unknown `kid` triggers at most one key reload this often, so that
 /// tokens with made-up kids cannot hammer the database.
 const KEY_RELOAD_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Client registrations change only through the command line; a running
+/// server sees a change within this long.
+const CLIENT_CACHE_TTL: Duration = Duration::from_secs(30);
 
 impl AppState {
     /// Loads (creating on first start) the signing keys and the denylist.
@@ -46,7 +55,9 @@ impl AppState {
             metrics: Arc::new(Metrics::new()),
             keys: Arc::new(keys),
             denylist: Arc::new(denylist),
-            token_cache: Arc::new(TokenCache::default()),
+            token_cache: Arc::new(token_cache()),
+            api_key_cache: Arc::new(api_key_cache()),
+            client_cache: Arc::new(TtlCache::new(CLIENT_CACHE_TTL, 1024)),
             last_key_reload: Arc::new(Mutex::new(None)),
         })
     }

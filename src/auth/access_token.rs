@@ -1,8 +1,7 @@
 //! RFC 9068 JWT access tokens: issued by the token endpoint, verified by
 //! the resource API.
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use jsonwebtoken::{Header, Validation, decode, decode_header, encode};
@@ -210,31 +209,11 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal, Ap
     })
 }
 
-/// Verified claims by token, bounded; cleared wholesale when full, which
-/// costs one re-verification per live token.
-#[derive(Default)]
-pub struct TokenCache {
-    map: RwLock<HashMap<String, Arc<AccessTokenClaims>>>,
-}
+/// Verified claims by token. Time and revocation are checked on every
+/// use, so an entry may live as long as any token.
+pub type TokenCache = crate::cache::TtlCache<AccessTokenClaims>;
 
-const CACHE_CAPACITY: usize = 4096;
-
-impl TokenCache {
-    fn get(&self, token: &str) -> Option<Arc<AccessTokenClaims>> {
-        match self.map.read() {
-            Ok(map) => map.get(token).cloned(),
-            Err(poisoned) => poisoned.into_inner().get(token).cloned(),
-        }
-    }
-
-    fn insert(&self, token: &str, claims: Arc<AccessTokenClaims>) {
-        let mut map = match self.map.write() {
-            Ok(map) => map,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        if map.len() >= CACHE_CAPACITY {
-            map.clear();
-        }
-        map.insert(token.to_owned(), claims);
-    }
+/// A cache for verified access tokens.
+pub fn token_cache() -> TokenCache {
+    crate::cache::TtlCache::new(std::time::Duration::from_secs(24 * 3600), 4096)
 }

@@ -1,8 +1,23 @@
-use chrono::TimeDelta;
+//! `X-API-Key` authentication.
+//!
+//! Keys are read from the database once and then served from memory for
+//! up to [`CACHE_TTL`]: a read API at tens of thousands of requests a
+//! second cannot afford a round trip each. Revocation goes through the
+//! denylist (`auth::revocations`), so it takes effect at once on the
+//! instance that made it and within a second on the others, like access
+//! token revocation.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
 use tracing::{debug, warn};
+use uuid::Uuid;
 
 use super::{AuthMethod, Principal, Subject};
 use crate::api::ApiError;
+use crate::cache::TtlCache;
 use crate::domain::ScopeSet;
 use crate::secrets::{lookup_hash, lookup_hash_matches};
 use crate::state::AppState;
@@ -10,25 +25,54 @@ use crate::store;
 
 /// `last_used_at` is written at most this often per key, so that a busy key
 /// does not turn every read into a write.
-const LAST_USED_GRANULARITY: TimeDelta = TimeDelta::seconds(60);
+const LAST_USED_GRANULARITY_S: i64 = 60;
+/// Bounds how stale a cached key may get if denylist sync ever fails.
+const CACHE_TTL: Duration = Duration::from_secs(30);
+
+/// What a request needs of a key, read once.
+pub struct CachedKey {
+    id: Uuid,
+    key_hash: String,
+    owner_id: Uuid,
+    owner: String,
+    scopes: ScopeSet,
+    expires_at: Option<DateTime<Utc>>,
+    revoked: bool,
+    /// The denylist entry that revokes this key.
+    denylist_target: String,
+    /// Unix seconds of the last `last_used_at` write.
+    last_used_s: AtomicI64,
+}
+
+pub type ApiKeyCache = TtlCache<CachedKey>;
+
+pub fn api_key_cache() -> ApiKeyCache {
+    TtlCache::new(CACHE_TTL, 16_384)
+}
+
+/// The denylist entry of a revoked key.
+pub fn denylist_target(key_id: Uuid) -> String {
+    format!("apikey:{key_id}")
+}
 
 /// Resolves an `X-API-Key` value to its owner's principal.
 pub async fn authenticate(state: &AppState, presented: &str) -> Result<Principal, ApiError> {
     let hash = lookup_hash(presented);
-    let Some((key, owner)) = store::api_keys::find_by_hash(&state.db, &hash)
-        .await
-        .map_err(ApiError::internal)?
-    else {
-        debug!("api key rejected: unknown");
-        return Err(ApiError::invalid_token("unknown API key"));
+    let key = match state.api_key_cache.get(&hash) {
+        Some(key) => key,
+        None => {
+            let key = load(state, &hash).await?;
+            state.api_key_cache.insert(&hash, key.clone());
+            key
+        }
     };
     // The lookup was by hash; compare again in constant time so that the
-    // decision never rests on a database collation or index quirk.
+    // decision never rests on a database collation or a map's equality.
     if !lookup_hash_matches(presented, &key.key_hash) {
         return Err(ApiError::invalid_token("unknown API key"));
     }
     let now = state.clock.now();
-    if key.revoked_at.is_some() {
+    if key.revoked || state.denylist.is_revoked(&key.denylist_target) {
         debug!(key_id = %key.id, "api key rejected: revoked");
         return Err(ApiError::invalid_token("the API key has been revoked"));
     }
@@ -36,34 +80,64 @@ pub async fn authenticate(state: &AppState, presented: &str) -> Result<Principal
         debug!(key_id = %key.id, "api key rejected: expired");
         return Err(ApiError::invalid_token("the API key has expired"));
     }
+    record_use(state, &key, now);
+    Ok(Principal {
+        subject: Subject::User {
+            id: key.owner_id,
+            username: key.owner.clone(),
+        },
+        scopes: key.scopes.clone(),
+        via: AuthMethod::ApiKey { key_id: key.id },
+    })
+}
+
+async fn load(state: &AppState, hash: &str) -> Result<Arc<CachedKey>, ApiError> {
+    let Some((key, owner)) = store::api_keys::find_by_hash(&state.db, hash)
+        .await
+        .map_err(ApiError::internal)?
+    else {
+        debug!("api key rejected: unknown");
+        return Err(ApiError::invalid_token("unknown API key"));
+    };
     let scopes = ScopeSet::parse(&key.scopes).map_err(|e| {
         ApiError::internal(anyhow::anyhow!(
             "stored scopes of key {} unreadable: {e}",
             key.id
         ))
     })?;
-
-    if key
-        .last_used_at
-        .is_none_or(|at| now - at >= LAST_USED_GRANULARITY)
-    {
-        // Off the request path: a failed bookkeeping write must not fail
-        // the request it describes.
-        let db = state.db.clone();
-        let id = key.id;
-        tokio::spawn(async move {
-            if let Err(e) = store::api_keys::touch(&db, id, now).await {
-                warn!(key_id = %id, error = %e, "could not record API key use");
-            }
-        });
-    }
-
-    Ok(Principal {
-        subject: Subject::User {
-            id: owner.id,
-            username: owner.username,
-        },
+    Ok(Arc::new(CachedKey {
+        id: key.id,
+        key_hash: key.key_hash,
+        owner_id: owner.id,
+        owner: owner.username,
         scopes,
-        via: AuthMethod::ApiKey { key_id: key.id },
-    })
+        expires_at: key.expires_at,
+        revoked: key.revoked_at.is_some(),
+        denylist_target: denylist_target(key.id),
+        last_used_s: AtomicI64::new(key.last_used_at.map_or(i64::MIN, |t| t.timestamp())),
+    }))
+}
+
+/// Writes `last_used_at` off the request path, at most once a minute per
+/// key (per instance): a failed bookkeeping write must not fail the request.
+fn record_use(state: &AppState, key: &CachedKey, now: DateTime<Utc>) {
+    let now_s = now.timestamp();
+    let last = key.last_used_s.load(Ordering::Relaxed);
+    if now_s.saturating_sub(last) < LAST_USED_GRANULARITY_S {
+        return;
+    }
+    if key
+        .last_used_s
+        .compare_exchange(last, now_s, Ordering::Relaxed, Ordering::Relaxed)
+        .is_err()
+    {
+        return; // another request is writing it
+    }
+    let db = state.db.clone();
+    let id = key.id;
+    tokio::spawn(async move {
+        if let Err(e) = store::api_keys::touch(&db, id, now).await {
+            warn!(key_id = %id, error = %e, "could not record API key use");
+        }
+    });
 }

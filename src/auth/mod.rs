@@ -3,7 +3,7 @@
 //! and never look at headers themselves.
 
 pub mod access_token;
-mod api_key;
+pub mod api_key;
 mod principal;
 pub mod revocations;
 mod scheme;

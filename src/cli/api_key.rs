@@ -139,7 +139,7 @@ pub async fn run(
             }
             Ok(())
         }
-        ApiKeyCommand::Revoke { id } => match store::api_keys::revoke(db, id, now).await? {
+        ApiKeyCommand::Revoke { id } => match manage::revoke_api_key(db, id, now).await? {
             RevokeOutcome::Revoked => {
                 writeln!(out, "revoked API key {id}")?;
                 Ok(())

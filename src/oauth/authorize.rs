@@ -26,7 +26,7 @@ use crate::web::session::{self, Session};
 
 /// A fully validated authorization request.
 pub struct AuthorizationRequest {
-    pub client: client::Model,
+    pub client: std::sync::Arc<client::Model>,
     pub target: ValidatedRedirect,
     pub scopes: ScopeSet,
     pub code_challenge: Option<String>,
@@ -164,7 +164,7 @@ pub async fn validate(state: &AppState, req: &Request) -> Result<AuthorizationRe
     let Some(client_id) = params.get("client_id") else {
         return page(AuthorizePageError::MissingClientId);
     };
-    let client = match store::clients::find(&state.db, client_id).await {
+    let client = match super::find_client(state, client_id).await {
         Ok(Some(c)) => c,
         Ok(None) => return page(AuthorizePageError::UnknownClient),
         Err(e) => {

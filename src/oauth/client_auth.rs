@@ -14,11 +14,10 @@ use super::params::Params;
 use crate::domain::{GrantType, GrantTypes, ScopeSet};
 use crate::secrets::lookup_hash_matches;
 use crate::state::AppState;
-use crate::store;
 
 /// A client that proved who it is (or, if public, named itself).
 pub struct AuthenticatedClient {
-    pub client: client::Model,
+    pub client: std::sync::Arc<client::Model>,
     pub grants: GrantTypes,
     pub scopes: ScopeSet,
 }
@@ -50,7 +49,7 @@ pub async fn authenticate(
 ) -> Result<AuthenticatedClient, TokenError> {
     let presented = presented_credentials(headers, params)?;
     let basic = presented.basic;
-    let Some(client) = store::clients::find(&state.db, &presented.client_id).await? else {
+    let Some(client) = super::find_client(state, &presented.client_id).await? else {
         debug!("client authentication failed: unknown client");
         return Err(TokenError::invalid_client(basic));
     };

@@ -43,10 +43,14 @@ async fn a_revoked_key_is_a_401() {
         .await;
     ok.assert_status_is_ok();
 
-    let outcome = tollgate::store::api_keys::revoke(&app.state.db, id, app.clock().now())
+    // Revoked the way `tollgate api-key revoke` does it, from outside the
+    // server; the server hears of it when it syncs with its peers (every
+    // second when serving).
+    let outcome = tollgate::manage::revoke_api_key(&app.state.db, id, app.clock().now())
         .await
         .unwrap();
     assert_eq!(outcome, tollgate::store::api_keys::RevokeOutcome::Revoked);
+    app.state.sync_with_peers().await;
 
     let resp = app
         .client
@@ -189,4 +193,35 @@ async fn only_a_hash_of_the_key_is_stored() {
         .unwrap();
     assert!(!row.key_hash.contains(&key[4..]));
     assert_eq!(row.key_hash, tollgate::secrets::lookup_hash(&key));
+}
+
+#[tokio::test]
+async fn a_running_server_honours_a_revocation_made_elsewhere_within_seconds() {
+    // Arrange: a served app, whose peer sync runs every second.
+    let app = TestApp::serve().await;
+    let alice = app.user("alice").await;
+    let (id, key) = app.api_key_expiring(&alice, &["blog:read"], None).await;
+    let http = reqwest::Client::new();
+    let get = || {
+        http.get(format!("{}/api/v1/posts", app.base_url()))
+            .header("X-API-Key", &key)
+            .send()
+    };
+    assert_eq!(get().await.unwrap().status(), 200, "cached now");
+
+    // Act: revoke as the command line does, through the database only.
+    tollgate::manage::revoke_api_key(&app.state.db, id, app.clock().now())
+        .await
+        .unwrap();
+
+    // Assert
+    let mut status = 0;
+    for _ in 0..60 {
+        status = get().await.unwrap().status().as_u16();
+        if status == 401 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(status, 401, "refused within three seconds");
 }

@@ -281,6 +281,8 @@ async fn an_api_key_from_the_cli_works_until_revoked() {
         .await
         .unwrap();
     assert!(out.contains("revoked"), "{out}");
+    // The server hears of a revocation made elsewhere when it syncs.
+    app.state.sync_with_peers().await;
     let resp = app
         .client
         .get("/api/v1/posts")

@@ -1,0 +1,72 @@
+//! A small bounded map whose entries go stale after a fixed time. Used
+//! where a database row is read far more often than it changes (API keys,
+//! clients, verified tokens), so the hot path skips the round trip.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+pub struct TtlCache<V> {
+    map: RwLock<HashMap<String, (Instant, Arc<V>)>>,
+    ttl: Duration,
+    capacity: usize,
+}
+
+impl<V> TtlCache<V> {
+    pub fn new(ttl: Duration, capacity: usize) -> Self {
+        Self {
+            map: RwLock::new(HashMap::new()),
+            ttl,
+            capacity,
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<Arc<V>> {
+        let map = match self.map.read() {
+            Ok(map) => map,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        map.get(key)
+            .filter(|(at, _)| at.elapsed() < self.ttl)
+            .map(|(_, v)| v.clone())
+    }
+
+    pub fn insert(&self, key: &str, value: Arc<V>) {
+        let mut map = match self.map.write() {
+            Ok(map) => map,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        // Wholesale clearing keeps this simple; the cost is one re-read
+        // per live entry.
+        if map.len() >= self.capacity {
+            map.clear();
+        }
+        map.insert(key.to_owned(), (Instant::now(), value));
+    }
+
+    pub fn remove(&self, key: &str) {
+        let mut map = match self.map.write() {
+            Ok(map) => map,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        map.remove(key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_expire_and_the_map_stays_bounded() {
+        let cache = TtlCache::new(Duration::from_millis(30), 2);
+        cache.insert("a", Arc::new(1));
+        assert_eq!(cache.get("a").as_deref(), Some(&1));
+        cache.insert("b", Arc::new(2));
+        cache.insert("c", Arc::new(3));
+        assert_eq!(cache.get("a"), None, "cleared when full");
+        assert_eq!(cache.get("c").as_deref(), Some(&3));
+        std::thread::sleep(Duration::from_millis(40));
+        assert_eq!(cache.get("c"), None, "stale");
+    }
+}
