@@ -106,3 +106,15 @@ pub async fn revoke_grant(
         .await?;
     Ok(())
 }
+
+/// A replayed code or reused refresh token: revoke its grant and refuse.
+pub async fn refuse_replay(
+    state: &AppState,
+    grant_id: Uuid,
+    description: &'static str,
+) -> TokenError {
+    match revoke_grant(state, &state.db, grant_id, state.clock.now()).await {
+        Ok(()) => TokenError::invalid_grant(description),
+        Err(e) => e,
+    }
+}

@@ -114,8 +114,5 @@ pub async fn exchange(
 /// possible) all tokens previously issued based on that authorization code."
 async fn replayed(state: &AppState, grant_id: uuid::Uuid) -> TokenError {
     warn!(%grant_id, "authorization code replayed; revoking its grant");
-    if let Err(e) = issue::revoke_grant(state, &state.db, grant_id, state.clock.now()).await {
-        return e;
-    }
-    TokenError::invalid_grant("the authorization code was already used")
+    issue::refuse_replay(state, grant_id, "the authorization code was already used").await
 }

@@ -96,8 +96,5 @@ pub async fn exchange(
 
 async fn reused(state: &AppState, grant_id: uuid::Uuid) -> TokenError {
     warn!(%grant_id, "rotated refresh token reused; revoking its family");
-    if let Err(e) = issue::revoke_grant(state, &state.db, grant_id, state.clock.now()).await {
-        return e;
-    }
-    TokenError::invalid_grant("the refresh token was already used")
+    issue::refuse_replay(state, grant_id, "the refresh token was already used").await
 }
