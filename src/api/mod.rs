@@ -35,7 +35,7 @@ pub fn service(settings: &Settings) -> OpenApiService<posts::PostsApi, ()> {
 pub fn routes(route: Route, settings: &Settings) -> Route {
     let api = service(settings);
     let spec = api.spec_endpoint();
-    let docs = explorer::routes(&api);
+    let docs = explorer::routes(settings);
     route
         .nest_no_strip(
             "/api",
