@@ -11,3 +11,4 @@ mod blog_api;
 mod cli;
 mod ops;
 mod real_port;
+mod token;
