@@ -11,4 +11,5 @@ mod blog_api;
 mod cli;
 mod ops;
 mod real_port;
+mod refresh;
 mod token;
