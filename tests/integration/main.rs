@@ -11,6 +11,7 @@ mod blog_api;
 mod cli;
 mod client_credentials;
 mod ops;
+mod password_grant;
 mod real_port;
 mod refresh;
 mod token;
