@@ -14,4 +14,5 @@ mod ops;
 mod password_grant;
 mod real_port;
 mod refresh;
+mod revoke;
 mod token;
