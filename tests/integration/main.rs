@@ -10,6 +10,7 @@ mod authorize;
 mod blog_api;
 mod cli;
 mod client_credentials;
+mod introspect;
 mod ops;
 mod password_grant;
 mod real_port;
