@@ -11,7 +11,9 @@ pub struct Model {
     pub grant_id: Uuid,
     pub client_id: String,
     pub user_id: Uuid,
-    pub redirect_uri: String,
+    /// The redirect URI if the authorization request named one; the token
+    /// request must then repeat it (RFC 6749 §4.1.3).
+    pub redirect_uri: Option<String>,
     /// PKCE S256 challenge (RFC 7636), when one was sent.
     pub code_challenge: Option<String>,
     pub scopes: String,

@@ -129,7 +129,7 @@ impl MigrationTrait for Migration {
                     .col(uuid(AuthorizationCodes::GrantId))
                     .col(string(AuthorizationCodes::ClientId))
                     .col(uuid(AuthorizationCodes::UserId))
-                    .col(text(AuthorizationCodes::RedirectUri))
+                    .col(text_null(AuthorizationCodes::RedirectUri))
                     .col(string_null(AuthorizationCodes::CodeChallenge))
                     .col(text(AuthorizationCodes::Scopes))
                     .col(timestamp_with_time_zone(AuthorizationCodes::CreatedAt))

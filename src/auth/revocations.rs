@@ -54,7 +54,8 @@ impl Denylist {
     /// Picks up revocations made by other instances and forgets expired ones.
     pub async fn sync(&self, db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<(), DbErr> {
         let since = self.read_last_seq();
-        let rows = store::revocations::since(db, since).await?;
+        let rows =
+            store::revocations::since(db, since, now - chrono::TimeDelta::seconds(60)).await?;
         let mut inner = self.write();
         for row in rows {
             inner.last_seq = inner.last_seq.max(row.seq);

@@ -28,6 +28,9 @@ use crate::web::session::{self, Session};
 pub struct AuthorizationRequest {
     pub client: std::sync::Arc<client::Model>,
     pub target: ValidatedRedirect,
+    /// Whether the request named its redirect URI (then the token request
+    /// must repeat it).
+    pub redirect_uri_sent: bool,
     pub scopes: ScopeSet,
     pub code_challenge: Option<String>,
     /// Where the login and consent forms post: this same URL.
@@ -281,6 +284,7 @@ pub async fn validate(state: &AppState, req: &Request) -> Result<AuthorizationRe
         .map(|pq| pq.as_str().to_owned())
         .unwrap_or_default();
     Ok(AuthorizationRequest {
+        redirect_uri_sent: params.get("redirect_uri").is_some(),
         client,
         target,
         scopes,
@@ -365,7 +369,9 @@ pub async fn issue_code(
         grant_id: Uuid::new_v4(),
         client_id: request.client.id.clone(),
         user_id: user.id,
-        redirect_uri: request.target.redirect_uri.clone(),
+        redirect_uri: request
+            .redirect_uri_sent
+            .then(|| request.target.redirect_uri.clone()),
         code_challenge: request.code_challenge.clone(),
         scopes: request.scopes.to_string(),
         created_at: now,

@@ -23,6 +23,11 @@ pub async fn introspect(req: &Request, body: Body, state: Data<&AppState>) -> Re
 async fn handle(req: &Request, body: Body, state: &AppState) -> Result<Value, TokenError> {
     let params = read_form(req, body).await?;
     let client = client_auth::authenticate(state, req.headers(), &params).await?;
+    if let Some(name) = params.duplicate() {
+        return Err(TokenError::invalid_request(format!(
+            "{name} was sent more than once"
+        )));
+    }
     let token = params
         .get("token")
         .ok_or_else(|| TokenError::invalid_request("token is missing"))?;

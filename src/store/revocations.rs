@@ -21,13 +21,21 @@ pub async fn insert(
     .await
 }
 
-/// Rows added after `seq`, oldest first.
+/// Rows past `seq`, plus every row created since `recent` (oldest first).
+/// Sequence numbers are handed out at insert but become visible at commit,
+/// which on PostgreSQL need not be in order; re-reading the last minute
+/// catches a row that committed after a higher one was already seen.
 pub async fn since(
     db: &impl ConnectionTrait,
     seq: i64,
+    recent: DateTime<Utc>,
 ) -> Result<Vec<token_revocation::Model>, DbErr> {
     token_revocation::Entity::find()
-        .filter(token_revocation::Column::Seq.gt(seq))
+        .filter(
+            sea_orm::Condition::any()
+                .add(token_revocation::Column::Seq.gt(seq))
+                .add(token_revocation::Column::CreatedAt.gt(recent)),
+        )
         .order_by_asc(token_revocation::Column::Seq)
         .all(db)
         .await

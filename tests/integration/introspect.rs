@@ -204,3 +204,17 @@ async fn introspection_requires_client_authentication() {
     let challenge = wrong_secret.www_authenticate().unwrap_or_default();
     assert!(challenge.starts_with("Basic"), "{challenge:?}");
 }
+
+#[tokio::test]
+async fn a_repeated_parameter_is_invalid_request() {
+    // Arrange
+    let app = TestApp::spawn().await;
+    let client = app.oauth_client(ClientSpec::default()).await;
+
+    // Act
+    let (status, body) =
+        post_as(&app, INTROSPECT, &client, &[("token", "a"), ("token", "b")]).await;
+
+    // Assert
+    assert_oauth_error(status, &body, 400, "invalid_request");
+}

@@ -16,5 +16,6 @@ mod ops;
 mod password_grant;
 mod real_port;
 mod refresh;
+mod revocation_sync;
 mod revoke;
 mod token;

@@ -196,3 +196,16 @@ async fn an_unknown_token_type_hint_is_unsupported_token_type() {
     // Assert: RFC 7009 §2.2.1.
     assert_oauth_error(status, &body, 400, "unsupported_token_type");
 }
+
+#[tokio::test]
+async fn a_repeated_parameter_is_invalid_request() {
+    // Arrange
+    let app = TestApp::spawn().await;
+    let client = app.oauth_client(ClientSpec::default()).await;
+
+    // Act: RFC 6749 §3.2, parameters must not be included more than once.
+    let (status, body) = revoke(&app, &client, &[("token", "a"), ("token", "b")]).await;
+
+    // Assert
+    assert_oauth_error(status, &body, 400, "invalid_request");
+}

@@ -13,6 +13,7 @@ use crate::oauth::pkce;
 use crate::secrets::lookup_hash;
 use crate::state::AppState;
 use crate::store;
+use crate::store::clients::split_list;
 
 #[tracing::instrument(skip_all, fields(client_id = %client.id()))]
 pub async fn exchange(
@@ -48,14 +49,24 @@ pub async fn exchange(
             "the authorization code has expired",
         ));
     }
-    // RFC 6749 §4.1.3: redirect_uri must be identical when it was sent.
-    if params
-        .get("redirect_uri")
-        .is_some_and(|uri| uri != stored.redirect_uri)
-    {
-        return Err(TokenError::invalid_grant(
-            "redirect_uri does not match the authorization request",
-        ));
+    // RFC 6749 §4.1.3: redirect_uri is "REQUIRED, if the redirect_uri
+    // parameter was included in the authorization request ..., and their
+    // values MUST be identical."
+    match (&stored.redirect_uri, params.get("redirect_uri")) {
+        (Some(_), None) => return Err(TokenError::invalid_request("redirect_uri is missing")),
+        (Some(sent), Some(uri)) if sent != uri => {
+            return Err(TokenError::invalid_grant(
+                "redirect_uri does not match the authorization request",
+            ));
+        }
+        (None, Some(uri))
+            if !split_list(&client.client.redirect_uris)
+                .iter()
+                .any(|r| r == uri) =>
+        {
+            return Err(TokenError::invalid_grant("redirect_uri is not registered"));
+        }
+        _ => {}
     }
     match (&stored.code_challenge, params.get("code_verifier")) {
         (Some(challenge), Some(verifier)) => {

@@ -146,6 +146,61 @@ async fn a_redirect_uri_other_than_the_authorization_requests_is_invalid_grant()
 }
 
 #[tokio::test]
+async fn a_redirect_uri_sent_when_authorizing_must_be_repeated() {
+    // Arrange: the authorization request named its redirect_uri.
+    let app = TestApp::spawn().await;
+    let alice = app.user("alice").await;
+    let client = app.oauth_client(ClientSpec::default()).await;
+    let code = code(&app, &alice, &client).await;
+
+    // Act
+    let fields = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("code_verifier", VERIFIER),
+    ];
+    let (status, body) = token_as(&app, &client, &fields).await;
+
+    // Assert: refused, and the code is not spent.
+    assert_oauth_error(status, &body, 400, "invalid_request");
+    let (status, _) = redeem(&app, &client, &code).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn a_code_requested_without_a_redirect_uri_may_be_redeemed_without_one() {
+    // Arrange: one registered URI, so the request may leave it out.
+    let app = TestApp::spawn().await;
+    let alice = app.user("alice").await;
+    let client = app.oauth_client(ClientSpec::default()).await;
+    let path = app.authorize_path(&client, "blog:read").replace(
+        &format!(
+            "&redirect_uri={}",
+            url::form_urlencoded::byte_serialize(REDIRECT_URI.as_bytes()).collect::<String>()
+        ),
+        "",
+    );
+    assert!(!path.contains("redirect_uri"), "{path}");
+    let mut browser = Browser::new();
+    let login = browser.get(&app, &path).await;
+    let consent = browser.log_in(&app, &login, &alice).await;
+    let done = browser.decide(&app, &consent, "allow").await;
+    let code = done.redirect_params()["code"].clone();
+    assert!(done.location().unwrap().starts_with(REDIRECT_URI));
+
+    // Act
+    let fields = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("code_verifier", VERIFIER),
+    ];
+    let (status, body) = token_as(&app, &client, &fields).await;
+
+    // Assert
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
 async fn a_code_issued_to_another_client_is_invalid_grant() {
     // Arrange
     let app = TestApp::spawn().await;
