@@ -5,9 +5,13 @@
 
 mod helpers;
 
+mod access_tokens;
 mod api_keys;
 mod authorize;
 mod blog_api;
 mod cli;
+mod consent;
+mod discovery;
+mod keys;
 mod ops;
 mod real_port;
