@@ -13,5 +13,6 @@ mod cli;
 mod consent;
 mod discovery;
 mod keys;
+mod login;
 mod ops;
 mod real_port;
