@@ -595,3 +595,28 @@ async fn a_login_post_to_an_invalid_request_is_redirected_with_303_so_the_passwo
     assert_eq!(page.status, 303, "{:?}", page.location());
     assert_error_redirect(&page, "unsupported_response_type");
 }
+
+#[tokio::test]
+async fn a_state_with_markup_and_reserved_characters_comes_back_unchanged_and_is_never_unescaped() {
+    // Arrange
+    let app = TestApp::spawn().await;
+    let alice = app.user("alice").await;
+    let client = app.oauth_client(ClientSpec::default()).await;
+    let state = r#"a b&c=d+e"><script>alert('x')</script>%"#;
+    let mut browser = Browser::new();
+
+    // Act: the forms post back to a URL that carries the state.
+    let login = browser
+        .get(&app, &authorize_query(&client, &[("state", Some(state))]))
+        .await;
+    let consent = browser.log_in(&app, &login, &alice).await;
+    let done = browser.decide(&app, &consent, "allow").await;
+
+    // Assert
+    for page in [&login, &consent] {
+        assert!(!page.body.contains("<script>"), "{}", page.body);
+    }
+    let params = done.redirect_params();
+    assert_eq!(params["state"], state);
+    assert!(params.contains_key("code"), "{params:?}");
+}
