@@ -7,9 +7,9 @@
 use chrono::TimeDelta;
 use entity::{client, user};
 use poem::http::StatusCode;
+use poem::web::Data;
 use poem::web::cookie::CookieJar;
-use poem::web::{Data, Redirect};
-use poem::{Body, IntoResponse, Request, Response, handler};
+use poem::{Body, Request, Response, handler};
 use tracing::{error, info};
 use uuid::Uuid;
 
@@ -87,10 +87,11 @@ pub enum Rejection {
 }
 
 impl Rejection {
-    pub fn into_response(self, state: &AppState) -> Response {
+    /// `status` is the redirect's: 302 answering a GET, 303 a POST.
+    pub fn into_response(self, state: &AppState, status: StatusCode) -> Response {
         match self {
             Self::Page(e) => page_error(e),
-            Self::Redirect(e) => redirect_error(state, e, StatusCode::FOUND),
+            Self::Redirect(e) => redirect_error(state, e, status),
         }
     }
 }
@@ -140,14 +141,21 @@ pub fn redirect_error(state: &AppState, e: AuthorizeRedirectError, status: Statu
     }
 }
 
+/// A 302, or a 303 when `status` says so. Never poem's
+/// `Redirect::temporary`, a 307: RFC 9700 §4.12 says an AS "MUST NOT use
+/// the HTTP 307 status code", which would re-POST the login form, password
+/// and all, to the client.
 fn redirect(url: &str, status: StatusCode) -> Response {
-    let r = if status == StatusCode::SEE_OTHER {
-        Redirect::see_other(url)
+    let status = if status == StatusCode::SEE_OTHER {
+        StatusCode::SEE_OTHER
     } else {
-        Redirect::temporary(url)
+        StatusCode::FOUND
     };
-    r.with_header(poem::http::header::CACHE_CONTROL, "no-store")
-        .into_response()
+    Response::builder()
+        .status(status)
+        .header(poem::http::header::LOCATION, url)
+        .header(poem::http::header::CACHE_CONTROL, "no-store")
+        .finish()
 }
 
 pub async fn validate(state: &AppState, req: &Request) -> Result<AuthorizationRequest, Rejection> {
@@ -297,7 +305,7 @@ pub async fn validate(state: &AppState, req: &Request) -> Result<AuthorizationRe
 pub async fn get(req: &Request, jar: &CookieJar, state: Data<&AppState>) -> Response {
     let request = match validate(&state, req).await {
         Ok(r) => r,
-        Err(e) => return e.into_response(&state),
+        Err(e) => return e.into_response(&state, StatusCode::FOUND),
     };
     match session::current(&state, jar).await {
         Ok(Some(session)) => proceed(&state, &request, &session, StatusCode::FOUND).await,
@@ -313,7 +321,7 @@ pub async fn get(req: &Request, jar: &CookieJar, state: Data<&AppState>) -> Resp
 pub async fn post(req: &Request, jar: &CookieJar, body: Body, state: Data<&AppState>) -> Response {
     let request = match validate(&state, req).await {
         Ok(r) => r,
-        Err(e) => return e.into_response(&state),
+        Err(e) => return e.into_response(&state, StatusCode::SEE_OTHER),
     };
     let Ok(bytes) = body.into_bytes_limit(16 * 1024).await else {
         return error_page(

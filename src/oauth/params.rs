@@ -7,7 +7,8 @@ use std::collections::HashMap;
 #[derive(Debug, Default)]
 pub struct Params {
     map: HashMap<String, String>,
-    duplicate: Option<String>,
+    /// Every name that appeared more than once, in order of discovery.
+    duplicates: Vec<String>,
 }
 
 impl Params {
@@ -18,7 +19,9 @@ impl Params {
                 continue;
             }
             if params.map.contains_key(k.as_ref()) {
-                params.duplicate.get_or_insert_with(|| k.to_string());
+                if !params.duplicates.iter().any(|d| d == k.as_ref()) {
+                    params.duplicates.push(k.into_owned());
+                }
                 continue;
             }
             params.map.insert(k.into_owned(), v.into_owned());
@@ -32,11 +35,12 @@ impl Params {
 
     /// The first parameter that appeared more than once.
     pub fn duplicate(&self) -> Option<&str> {
-        self.duplicate.as_deref()
+        self.duplicates.first().map(String::as_str)
     }
 
+    /// Whether `name` appeared more than once, whatever else did too.
     pub fn is_duplicated(&self, name: &str) -> bool {
-        self.duplicate.as_deref() == Some(name)
+        self.duplicates.iter().any(|d| d == name)
     }
 }
 
@@ -51,5 +55,14 @@ mod tests {
         assert_eq!(p.get("b"), Some("x y"));
         assert_eq!(p.get("empty"), None);
         assert_eq!(p.duplicate(), Some("a"));
+    }
+
+    #[test]
+    fn every_duplicated_name_is_noticed_not_only_the_first() {
+        let p = Params::parse(b"state=1&state=2&client_id=a&client_id=b");
+        assert_eq!(p.duplicate(), Some("state"));
+        assert!(p.is_duplicated("state"));
+        assert!(p.is_duplicated("client_id"));
+        assert!(!p.is_duplicated("scope"));
     }
 }

@@ -5,13 +5,18 @@
 
 mod helpers;
 
+mod access_tokens;
 mod api_keys;
 mod authorize;
 mod blog_api;
 mod cli;
 mod client_credentials;
+mod consent;
+mod discovery;
 mod explorer;
 mod introspect;
+mod keys;
+mod login;
 mod ops;
 mod password_grant;
 mod real_port;
