@@ -10,4 +10,5 @@ mod authorize;
 mod blog_api;
 mod cli;
 mod ops;
+mod real_clients;
 mod real_port;
