@@ -239,7 +239,7 @@ async fn sigterm_lets_a_request_in_flight_finish_before_exiting() {
     stream.write_all(first).await.unwrap();
     stream.flush().await.unwrap();
     // Let the server read the head and start on the request.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
 
     // Act: SIGTERM mid-request, then the rest of the body.
     sigterm(&server);
