@@ -1,7 +1,8 @@
 // The docs explorer's "Authorize" button in a real browser: Swagger UI at
 // /docs runs the authorization code flow with PKCE for the first-party demo
 // client, the popup signs in on our login page, and "Try it out" on
-// GET /api/v1/posts then answers 200 with the token it got.
+// GET /api/v1/posts then answers 200 with the token it got. Then the same
+// with the password grant, the contract's other way in for that client.
 //
 // Run by run.sh, which starts `tollgate serve --demo` and passes:
 //   TOLLGATE_BASE      the server's base URL (also its issuer)
@@ -64,6 +65,15 @@ context.on('response', (resp) => {
     trail.push(`${resp.request().method()} ${url.pathname}${url.search ? '?…' : ''} -> ${resp.status()}`);
   }
 });
+// A 401 with a Basic challenge makes Chromium wait for credentials, so a
+// refused token request shows up only as a request without a response.
+context.on('request', (req) => {
+  const url = new URL(req.url());
+  if (url.pathname === '/oauth/token') {
+    const auth = req.headers().authorization?.split(' ')[0] ?? 'no Authorization header';
+    trail.push(`sent ${req.method()} ${url.pathname} (${auth})`);
+  }
+});
 context.on('console', (msg) => {
   if (msg.type() === 'error') trail.push(`console error: ${msg.text()}`);
 });
@@ -82,6 +92,62 @@ async function screenshot(name, fullPage = true) {
   return files;
 }
 
+/// Ticks blog:read and blog:write in a flow's block; the demo client may
+/// not ask for blog:admin.
+async function tickScopes(block) {
+  for (const scope of ['blog:read', 'blog:write', 'blog:admin']) {
+    const box = block.locator(`input[type="checkbox"][data-value="${scope}"]`);
+    const wanted = scope !== 'blog:admin';
+    if ((await box.isChecked()) !== wanted) {
+      // Swagger UI hides the box itself behind its label.
+      const id = await box.getAttribute('id');
+      await block.locator(`label[for="${id}"]`).click();
+    }
+    if ((await box.isChecked()) !== wanted) {
+      throw new Error(`could not ${wanted ? 'tick' : 'untick'} ${scope}`);
+    }
+  }
+}
+
+/// The block of one OAuth2 flow in the Authorize dialog, by its heading,
+/// e.g. "OAuth2 (OAuth2, password)".
+function flowBlock(modal, flow) {
+  return modal
+    .locator('.auth-container')
+    .filter({ has: modal.page().locator('h4', { hasText: new RegExp(`OAuth2, ${flow}`) }) });
+}
+
+/// Waits until `block` says Authorized, or fails with the dialog's error
+/// (Swagger UI shows a failed token request there).
+async function expectAuthorized(modal, block) {
+  const authorized = block.locator('h6', { hasText: 'Authorized' });
+  const errors = modal.locator('.errors');
+  await Promise.race([authorized.waitFor(), errors.first().waitFor()]);
+  const shown = (await errors.allInnerTexts()).filter((t) => t.trim());
+  if (shown.length) {
+    throw new Error(`the Authorize dialog shows an error: ${shown.join(' | ')}`);
+  }
+  await block.locator('button', { hasText: 'Logout' }).waitFor();
+}
+
+/// Executes GET /api/v1/posts under "Try it out" (already switched on)
+/// and expects 200, sent with a bearer token.
+async function executeListPosts(operation) {
+  const clear = operation.locator('button.btn-clear');
+  if (await clear.isVisible()) await clear.click();
+  await operation.locator('button.execute').click();
+  const status = operation.locator('.live-responses-table tr.response .response-col_status').first();
+  await status.waitFor();
+  const code = (await status.innerText()).trim();
+  const curl = await operation.locator('.curl-command').innerText();
+  if (!/Authorization: Bearer \S+/.test(curl)) {
+    throw new Error(`the request was sent without the bearer token: ${curl}`);
+  }
+  if (code !== '200') {
+    throw new Error(`GET /api/v1/posts answered ${code}, not 200`);
+  }
+}
+
 /// Presses Authorize on `docs`, picks the authorization code flow with
 /// blog:read and blog:write, and presses its Authorize. Returns the modal,
 /// the flow's block, and the popup on /oauth/authorize with the
@@ -92,28 +158,14 @@ async function startCodeFlow(docs) {
   await modal.waitFor();
 
   // One block per scheme and flow; take the authorization code one.
-  const codeFlow = modal
-    .locator('.auth-container')
-    .filter({ hasText: /authorizationCode/ });
+  const codeFlow = flowBlock(modal, 'authorizationCode');
   await codeFlow.waitFor();
   const shownClientId = await codeFlow.locator('input[id^="client_id"]').inputValue();
   if (shownClientId !== 'tollgate-docs-explorer') {
     throw new Error(`client_id field shows ${JSON.stringify(shownClientId)}, not the demo client`);
   }
 
-  for (const scope of ['blog:read', 'blog:write', 'blog:admin']) {
-    const box = codeFlow.locator(`input[type="checkbox"][data-value="${scope}"]`);
-    // The demo client may not ask for blog:admin.
-    const wanted = scope !== 'blog:admin';
-    if ((await box.isChecked()) !== wanted) {
-      // Swagger UI hides the box itself behind its label.
-      const id = await box.getAttribute('id');
-      await codeFlow.locator(`label[for="${id}"]`).click();
-    }
-    if ((await box.isChecked()) !== wanted) {
-      throw new Error(`could not ${wanted ? 'tick' : 'untick'} ${scope}`);
-    }
-  }
+  await tickScopes(codeFlow);
 
   const popupOpened = context.waitForEvent('page');
   await codeFlow.locator('button.authorize').click();
@@ -164,12 +216,7 @@ try {
   popup = null;
 
   step('wait for Swagger UI to show the flow authorized');
-  await codeFlow.locator('h6', { hasText: 'Authorized' }).waitFor();
-  await codeFlow.locator('button', { hasText: 'Logout' }).waitFor();
-  const modalErrors = await modal.locator('.errors').allInnerTexts();
-  if (modalErrors.some((t) => t.trim())) {
-    throw new Error(`the modal shows errors: ${modalErrors.join(' | ')}`);
-  }
+  await expectAuthorized(modal, codeFlow);
   await modal.locator('button.close-modal').click();
   await modal.waitFor({ state: 'detached' });
 
@@ -179,19 +226,29 @@ try {
     .filter({ has: page.locator('.opblock-summary-path', { hasText: /^\/api\/v1\/posts$/ }) });
   await operation.locator('.opblock-summary').first().click();
   await operation.locator('button.try-out__btn').click();
-  await operation.locator('button.execute').click();
-
-  const status = operation.locator('.live-responses-table tr.response .response-col_status').first();
-  await status.waitFor();
-  const code = (await status.innerText()).trim();
-  const curl = await operation.locator('.curl-command').innerText();
-  if (!/Authorization: Bearer \S+/.test(curl)) {
-    throw new Error(`the request was sent without the bearer token: ${curl}`);
-  }
-  if (code !== '200') {
-    throw new Error(`GET /api/v1/posts answered ${code}, not 200`);
-  }
+  await executeListPosts(operation);
   step('the explorer got 200 with its bearer token');
+
+  // The contract's other way in for the first-party demo client. Swagger
+  // UI sends the client id as HTTP Basic with an empty secret by default.
+  step('Logout, then Authorize with the password flow (client credentials location left as is)');
+  await page.locator('.auth-wrapper button.authorize').click();
+  await modal.waitFor();
+  await codeFlow.locator('button', { hasText: 'Logout' }).click();
+  const passwordFlow = flowBlock(modal, 'password');
+  await passwordFlow.locator('#oauth_username').fill(username);
+  await passwordFlow.locator('#oauth_password').fill(password);
+  const shownPasswordClient = await passwordFlow.locator('input[id^="client_id"]').inputValue();
+  if (shownPasswordClient !== 'tollgate-docs-explorer') {
+    throw new Error(`the password flow's client_id shows ${JSON.stringify(shownPasswordClient)}`);
+  }
+  await tickScopes(passwordFlow);
+  await passwordFlow.locator('button.authorize').click();
+  await expectAuthorized(modal, passwordFlow);
+  await modal.locator('button.close-modal').click();
+  await modal.waitFor({ state: 'detached' });
+  await executeListPosts(operation);
+  step('the explorer got 200 again, with the password grant\'s token');
   if (process.env.SCREENSHOT_ON_SUCCESS) {
     await operation.locator('.live-responses-table').scrollIntoViewIfNeeded();
     const files = await screenshot('docs-authorize-passed', false);
