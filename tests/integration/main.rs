@@ -9,6 +9,7 @@ mod api_keys;
 mod authorize;
 mod blog_api;
 mod cli;
+mod client_auth;
 mod ops;
 mod real_clients;
 mod real_port;
