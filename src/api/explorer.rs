@@ -19,6 +19,18 @@ use crate::demo::DEMO_CLIENT_ID;
 /// Where the bundled page ends its `SwaggerUIBundle({...})` call.
 const BUNDLE_CALL_END: &str = "        deepLinking: true,\n    })";
 
+/// The bundled page's redirect URI: the page's URL up to any `?`, plus
+/// `/oauth-receiver.html`. With `deepLinking` the page's URL often ends in
+/// a `#/Tag/operation` fragment, which would end up inside the redirect URI
+/// (`/docs#/Posts/list_posts/oauth-receiver.html`), so the registered one
+/// would not match and authorization would stop at our error page.
+const BUNDLE_REDIRECT: &str = "        oauth2RedirectUrl: oauth2RedirectUrl,\n";
+
+/// The page's own path without query or fragment, so the redirect URI is
+/// always `{issuer}/docs/oauth-receiver.html`, the one `serve --demo`
+/// registers.
+const REDIRECT: &str = "        oauth2RedirectUrl: window.location.origin\n            + window.location.pathname.replace(/\\/*$/, \"/\") + \"oauth-receiver.html\",\n";
+
 pub fn routes(settings: &Settings) -> Route {
     Route::new()
         .at(
@@ -79,10 +91,34 @@ impl Endpoint for Receiver {
 }
 
 /// Adds `.initOAuth(...)` to the bundled page: the demo's first-party
-/// client id and PKCE (S256) for the authorization code flow.
+/// client id and PKCE (S256) for the authorization code flow; and a
+/// redirect URI that ignores the page's fragment.
 pub fn with_oauth(html: &str) -> String {
     let init = format!(
         "        deepLinking: true,\n        persistAuthorization: true,\n    }}).initOAuth({{\n        clientId: \"{DEMO_CLIENT_ID}\",\n        usePkceWithAuthorizationCodeGrant: true,\n        scopes: \"blog:read blog:write\",\n    }})"
     );
     html.replacen(BUNDLE_CALL_END, &init, 1)
+        .replacen(BUNDLE_REDIRECT, REDIRECT, 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Settings;
+
+    /// Run against poem-openapi's real page, so a change to its template
+    /// that makes a replacement miss fails here.
+    #[test]
+    fn the_page_gets_pkce_and_a_redirect_without_the_fragment() {
+        let settings = Settings::for_tests("sqlite://unused.db");
+        let html = with_oauth(&crate::api::service(&settings).swagger_ui_html());
+        assert!(html.contains(".initOAuth({"), "initOAuth added");
+        assert!(html.contains("usePkceWithAuthorizationCodeGrant: true"));
+        assert!(html.contains(&format!("clientId: \"{DEMO_CLIENT_ID}\"")));
+        assert!(
+            !html.contains(BUNDLE_REDIRECT),
+            "the bundled redirect is replaced"
+        );
+        assert!(html.contains(REDIRECT));
+    }
 }

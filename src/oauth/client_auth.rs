@@ -114,8 +114,10 @@ fn presented_credentials(headers: &HeaderMap, params: &Params) -> Result<Present
         }
         return Ok(Presented {
             client_id: id,
-            // Browser tools (Swagger UI among them) send public clients as
-            // `id:` with an empty secret: that is no secret at all.
+            // "id:" names a client without proving anything, like
+            // `client_id` alone: a public client's way in, and the one
+            // Swagger UI's password flow uses by default. For a
+            // confidential client it is a missing secret, refused below.
             secret: Some(secret).filter(|s| !s.is_empty()),
             basic: true,
         });
@@ -135,4 +137,39 @@ fn form_decode(s: &str) -> String {
         .next()
         .map(|(_, v)| v.into_owned())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use poem::http::HeaderValue;
+
+    fn basic(credentials: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        let value = format!("Basic {}", STANDARD.encode(credentials));
+        headers.insert(
+            AUTHORIZATION,
+            HeaderValue::from_str(&value).unwrap_or(HeaderValue::from_static("")),
+        );
+        headers
+    }
+
+    fn presented(headers: &HeaderMap) -> Option<Presented> {
+        presented_credentials(headers, &Params::parse(b"")).ok()
+    }
+
+    #[test]
+    fn basic_credentials_are_form_decoded() {
+        let p = presented(&basic("my%20app:s%3Acret")).map(|p| (p.client_id, p.secret, p.basic));
+        assert_eq!(
+            p,
+            Some(("my app".to_owned(), Some("s:cret".to_owned()), true))
+        );
+    }
+
+    #[test]
+    fn basic_with_an_empty_secret_presents_no_secret() {
+        let p = presented(&basic("tollgate-docs-explorer:")).map(|p| (p.client_id, p.secret));
+        assert_eq!(p, Some(("tollgate-docs-explorer".to_owned(), None)));
+    }
 }

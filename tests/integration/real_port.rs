@@ -67,19 +67,17 @@ async fn wait_until_ready(base: &str) {
     panic!("the server did not become ready");
 }
 
-#[tokio::test]
-async fn the_binary_serves_the_blog_api_over_http() {
-    // Arrange: a database, a user and a key through the real command line.
-    let dir = tempfile::tempdir().unwrap();
-    let database_url = fresh_database_url(dir.path()).await;
+/// Creates `alice` and an API key for her through the real command line;
+/// returns the key.
+fn alice_with_a_key(database_url: &str) -> String {
     let user = run_json(
-        &database_url,
+        database_url,
         &["user", "create", "alice", "--password-stdin", "--json"],
         "a-long-password\n",
     );
     assert_eq!(user["username"], "alice");
     let key = run_json(
-        &database_url,
+        database_url,
         &[
             "api-key",
             "create",
@@ -94,8 +92,12 @@ async fn the_binary_serves_the_blog_api_over_http() {
         ],
         "",
     );
-    let key = key["key"].as_str().unwrap().to_owned();
+    key["key"].as_str().unwrap().to_owned()
+}
 
+/// Starts `tollgate serve` on a free port; returns it with its base URL
+/// once it answers.
+async fn serve(database_url: &str) -> (Server, String) {
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let child = Command::new(BIN)
@@ -106,14 +108,44 @@ async fn the_binary_serves_the_blog_api_over_http() {
             "--issuer",
             &base,
         ])
-        .env("TOLLGATE_DATABASE_URL", &database_url)
+        .env("TOLLGATE_DATABASE_URL", database_url)
         .env("TOLLGATE_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut server = Server(child);
+    let server = Server(child);
     wait_until_ready(&base).await;
+    (server, base)
+}
+
+fn sigterm(server: &Server) {
+    let pid = server.0.id().to_string();
+    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(killed.success());
+}
+
+async fn wait_for_exit(server: &mut Server, within: Duration) -> std::process::ExitStatus {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if let Some(status) = server.0.try_wait().unwrap() {
+            return status;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the server did not exit within {within:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_binary_serves_the_blog_api_over_http() {
+    // Arrange: a database, a user and a key through the real command line.
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = fresh_database_url(dir.path()).await;
+    let key = alice_with_a_key(&database_url);
+    let (mut server, base) = serve(&database_url).await;
     let http = reqwest::Client::new();
 
     // Act and assert: the CRUD round trip.
@@ -179,18 +211,66 @@ async fn the_binary_serves_the_blog_api_over_http() {
     );
 
     // SIGTERM stops it cleanly.
-    let pid = server.0.id().to_string();
-    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-    assert!(killed.success());
-    let mut status = None;
-    for _ in 0..100 {
-        if let Some(s) = server.0.try_wait().unwrap() {
-            status = Some(s);
-            break;
+    sigterm(&server);
+    let status = wait_for_exit(&mut server, Duration::from_secs(5)).await;
+    assert!(status.success(), "{status}");
+}
+
+#[tokio::test]
+async fn sigterm_lets_a_request_in_flight_finish_before_exiting() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    // Arrange: a POST whose headers and first half of the body are sent.
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = fresh_database_url(dir.path()).await;
+    let key = alice_with_a_key(&database_url);
+    let (mut server, base) = serve(&database_url).await;
+    let addr = base.trim_start_matches("http://");
+    let body =
+        json!({"title": "Slow", "body": "sent in two halves", "published": true}).to_string();
+    let (first, second) = body.as_bytes().split_at(body.len() / 2);
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /api/v1/posts HTTP/1.1\r\nHost: {addr}\r\nX-API-Key: {key}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(first).await.unwrap();
+    stream.flush().await.unwrap();
+    // Let the server read the head and start on the request.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // Act: SIGTERM mid-request, then the rest of the body.
+    sigterm(&server);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        server.0.try_wait().unwrap().is_none(),
+        "the server must not exit while a request is in flight"
+    );
+    stream.write_all(second).await.unwrap();
+    stream.flush().await.unwrap();
+
+    // Assert: the request completes, then the process exits cleanly.
+    let mut response = Vec::new();
+    let read_head = async {
+        let mut buf = [0u8; 4096];
+        while !response.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = stream.read(&mut buf).await.unwrap();
+            assert!(n > 0, "the connection closed before a response");
+            response.extend_from_slice(&buf[..n]);
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(status.expect("exited after SIGTERM").success());
+    };
+    tokio::time::timeout(Duration::from_secs(10), read_head)
+        .await
+        .expect("the response arrives");
+    let response = String::from_utf8_lossy(&response);
+    assert!(
+        response.starts_with("HTTP/1.1 201"),
+        "the in-flight request finishes: {response}"
+    );
+    let status = wait_for_exit(&mut server, Duration::from_secs(10)).await;
+    assert!(status.success(), "{status}");
 }
 
 #[tokio::test]

@@ -46,7 +46,12 @@ async fn expired_revocations_are_forgotten() {
     let now = app.clock().now();
     app.state
         .denylist
-        .revoke(&app.state.db, "jti-short", now + TimeDelta::seconds(30), now)
+        .revoke(
+            &app.state.db,
+            "jti-short",
+            now + TimeDelta::seconds(30),
+            now,
+        )
         .await
         .unwrap();
     assert!(app.state.denylist.is_revoked("jti-short"));
