@@ -3,6 +3,7 @@
 //! measured here, never asserted in the suite.
 //!
 //! loadgen BASE SCENARIO SECONDS CONCURRENCY [ARGS...]
+//!   healthz
 //!   jwt-read            TOKEN
 //!   key-read            API_KEY
 //!   client-credentials  CLIENT_ID CLIENT_SECRET
@@ -64,6 +65,7 @@ async fn main() {
                         .await
                     }
                     "key-read" => read(&http, &base, "x-api-key", &rest[0]).await,
+                    "healthz" => health(&http, &base).await,
                     "client-credentials" => client_credentials(&http, &base, &rest).await,
                     "code-flow" => code_flow(&http, &base, &rest).await,
                     other => panic!("unknown scenario {other}"),
@@ -130,6 +132,18 @@ async fn read(http: &reqwest::Client, base: &str, header: &str, value: &str) -> 
     } else {
         Err(format!("status {status}"))
     }
+}
+
+/// The HTTP floor: a request that touches nothing else.
+async fn health(http: &reqwest::Client, base: &str) -> Result<(), String> {
+    let resp = http
+        .get(format!("{base}/{}", std::env::var("LOADGEN_PATH").unwrap_or_else(|_| "healthz".to_owned())))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let status = resp.status();
+    resp.bytes().await.map_err(|e| e.to_string())?;
+    if status.is_success() { Ok(()) } else { Err(format!("status {status}")) }
 }
 
 async fn client_credentials(
