@@ -120,7 +120,10 @@ async fn main() {
 
 async fn read(http: &reqwest::Client, base: &str, header: &str, value: &str) -> Result<(), String> {
     let resp = http
-        .get(format!("{base}/api/v1/posts?limit=10"))
+        .get(format!(
+            "{base}/{}",
+            std::env::var("LOADGEN_PATH").unwrap_or_else(|_| "api/v1/posts?limit=10".to_owned())
+        ))
         .header(header, value)
         .send()
         .await

@@ -17,7 +17,12 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     if url.starts_with("sqlite:") {
         // WAL lets readers run beside the one writer; sea-orm would
         // otherwise open a single connection.
-        opts.max_connections(8).min_connections(1);
+        opts.max_connections(8)
+            .min_connections(1)
+            // A ping before every acquire doubled the cost of a query (two
+            // more thread hand-offs to the connection's worker); an
+            // embedded file does not drop connections.
+            .test_before_acquire(false);
         opts.map_sqlx_sqlite_opts(|o| {
             o.journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
