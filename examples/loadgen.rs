@@ -140,13 +140,20 @@ async fn read(http: &reqwest::Client, base: &str, header: &str, value: &str) -> 
 /// The HTTP floor: a request that touches nothing else.
 async fn health(http: &reqwest::Client, base: &str) -> Result<(), String> {
     let resp = http
-        .get(format!("{base}/{}", std::env::var("LOADGEN_PATH").unwrap_or_else(|_| "healthz".to_owned())))
+        .get(format!(
+            "{base}/{}",
+            std::env::var("LOADGEN_PATH").unwrap_or_else(|_| "healthz".to_owned())
+        ))
         .send()
         .await
         .map_err(|e| e.to_string())?;
     let status = resp.status();
     resp.bytes().await.map_err(|e| e.to_string())?;
-    if status.is_success() { Ok(()) } else { Err(format!("status {status}")) }
+    if status.is_success() {
+        Ok(())
+    } else {
+        Err(format!("status {status}"))
+    }
 }
 
 async fn client_credentials(

@@ -44,6 +44,14 @@ impl<V> TtlCache<V> {
         map.insert(key.to_owned(), (Instant::now(), value));
     }
 
+    pub fn clear(&self) {
+        let mut map = match self.map.write() {
+            Ok(map) => map,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        map.clear();
+    }
+
     pub fn remove(&self, key: &str) {
         let mut map = match self.map.write() {
             Ok(map) => map,

@@ -5,6 +5,7 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::Mutex;
 use tracing::warn;
 
+use crate::api::read_cache::ReadCache;
 use crate::auth::access_token::{TokenCache, token_cache};
 use crate::auth::api_key::{ApiKeyCache, api_key_cache};
 use crate::auth::revocations::Denylist;
@@ -25,6 +26,8 @@ pub struct AppState {
     pub denylist: Arc<Denylist>,
     pub token_cache: Arc<TokenCache>,
     pub api_key_cache: Arc<ApiKeyCache>,
+    /// Recent post reads (see `api::read_cache`).
+    pub read_cache: Arc<ReadCache>,
     /// Clients by id, for the token and authorize endpoints.
     pub client_cache: Arc<TtlCache<entity::client::Model>>,
     last_key_reload: Arc<Mutex<Option<Instant>>>,
@@ -57,6 +60,7 @@ impl AppState {
             denylist: Arc::new(denylist),
             token_cache: Arc::new(token_cache()),
             api_key_cache: Arc::new(api_key_cache()),
+            read_cache: Arc::new(ReadCache::default()),
             client_cache: Arc::new(TtlCache::new(CLIENT_CACHE_TTL, 1024)),
             last_key_reload: Arc::new(Mutex::new(None)),
         })

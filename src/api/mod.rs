@@ -5,6 +5,7 @@ mod models;
 mod pagination;
 mod posts;
 mod problem;
+pub mod read_cache;
 
 use poem::error::ReadBodyError;
 use poem::http::StatusCode;

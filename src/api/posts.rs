@@ -1,3 +1,5 @@
+use std::sync::Arc;
+
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
@@ -66,24 +68,37 @@ impl PostsApi {
         };
         let limit = u64::from(limit.0.unwrap_or(DEFAULT_LIMIT));
         let subject = principal.subject.key();
-        // One extra row tells whether another page exists.
-        let mut rows = posts::page(
-            &state.db,
-            visibility(&principal, &subject),
-            before,
-            limit + 1,
-        )
-        .await
-        .map_err(ApiError::internal)?;
-        let more = rows.len() as u64 > limit;
-        rows.truncate(limit as usize);
-        let next_cursor = if more {
-            rows.last().map(|p| pagination::encode(p.seq))
+        let visibility = visibility(&principal, &subject);
+        let key = format!(
+            "{}|{}|{limit}",
+            match visibility {
+                Visibility::All => "*",
+                Visibility::PublishedOr(s) => s,
+            },
+            before.unwrap_or(0)
+        );
+        let rows = match state.read_cache.page(&key) {
+            Some(rows) => rows,
+            None => {
+                let generation = state.read_cache.generation();
+                // One extra row tells whether another page exists.
+                let rows = Arc::new(
+                    posts::page(&state.db, visibility, before, limit + 1)
+                        .await
+                        .map_err(ApiError::internal)?,
+                );
+                state.read_cache.put_page(&key, rows.clone(), generation);
+                rows
+            }
+        };
+        let shown = &rows[..rows.len().min(limit as usize)];
+        let next_cursor = if rows.len() as u64 > limit {
+            shown.last().map(|p| pagination::encode(p.seq))
         } else {
             None
         };
         Ok(Json(PostPage {
-            items: rows.into_iter().map(Post::from).collect(),
+            items: shown.iter().cloned().map(Post::from).collect(),
             next_cursor,
         }))
     }
@@ -105,6 +120,7 @@ impl PostsApi {
         let post = posts::create(&state.db, content, author, state.clock.now())
             .await
             .map_err(ApiError::internal)?;
+        state.read_cache.invalidate();
         let location = format!("/api/v1/posts/{}", post.id);
         Ok(CreatedPost::Created(Json(post.into()), location))
     }
@@ -118,7 +134,7 @@ impl PostsApi {
         id: Path<Uuid>,
     ) -> Result<Json<Post>, ApiError> {
         let principal = auth.require(&state, Scope::BlogRead).await?;
-        let post = find_visible(&state, &principal, id.0).await?;
+        let post = find_visible(&state, &principal, id.0, Read::Cached).await?;
         Ok(Json(post.into()))
     }
 
@@ -135,11 +151,12 @@ impl PostsApi {
     ) -> Result<Json<Post>, ApiError> {
         let principal = auth.require(&state, Scope::BlogWrite).await?;
         let content = content(input.0)?;
-        let post = find_visible(&state, &principal, id.0).await?;
+        let post = find_visible(&state, &principal, id.0, Read::Fresh).await?;
         ensure_may_edit(&principal, &post)?;
         let post = posts::update(&state.db, post, content, state.clock.now())
             .await
             .map_err(ApiError::internal)?;
+        state.read_cache.invalidate();
         Ok(Json(post.into()))
     }
 
@@ -154,11 +171,12 @@ impl PostsApi {
         id: Path<Uuid>,
     ) -> Result<DeletedPost, ApiError> {
         let principal = auth.require(&state, Scope::BlogWrite).await?;
-        let post = find_visible(&state, &principal, id.0).await?;
+        let post = find_visible(&state, &principal, id.0, Read::Fresh).await?;
         ensure_may_edit(&principal, &post)?;
         posts::delete(&state.db, post)
             .await
             .map_err(ApiError::internal)?;
+        state.read_cache.invalidate();
         Ok(DeletedPost::Deleted)
     }
 }
@@ -179,22 +197,43 @@ fn content(input: PostInput) -> Result<PostContent, ApiError> {
     })
 }
 
+/// Writes decide on the row as it is now; reads may take a cached copy.
+enum Read {
+    Cached,
+    Fresh,
+}
+
 /// A draft of someone else's is answered as absent, not forbidden, so that
 /// its existence does not leak.
 async fn find_visible(
     state: &AppState,
     principal: &Principal,
     id: Uuid,
+    read: Read,
 ) -> Result<entity::post::Model, ApiError> {
-    let post = posts::find(&state.db, id)
-        .await
-        .map_err(ApiError::internal)?
-        .ok_or_else(|| ApiError::not_found(format!("no post with id {id}")))?;
+    let key = id.to_string();
+    let cached = match read {
+        Read::Cached => state.read_cache.post(&key),
+        Read::Fresh => None,
+    };
+    let post = match cached {
+        Some(post) => post,
+        None => {
+            let generation = state.read_cache.generation();
+            let found = posts::find(&state.db, id)
+                .await
+                .map_err(ApiError::internal)?
+                .ok_or_else(|| ApiError::not_found(format!("no post with id {id}")))?;
+            let found = Arc::new(found);
+            state.read_cache.put_post(&key, found.clone(), generation);
+            found
+        }
+    };
     let visible = post.published
         || post.author_sub == principal.subject.key()
         || principal.has_scope(Scope::BlogAdmin);
     if visible {
-        Ok(post)
+        Ok((*post).clone())
     } else {
         Err(ApiError::not_found(format!("no post with id {id}")))
     }

@@ -383,3 +383,49 @@ async fn the_openapi_document_describes_the_api_and_its_key_scheme() {
     let html = resp.0.into_body().into_string().await.unwrap();
     assert!(html.contains("Swagger UI"), "the docs page is the explorer");
 }
+
+#[tokio::test]
+async fn another_instances_writes_show_within_a_second_and_ones_own_at_once() {
+    use poem::EndpointExt;
+
+    // Arrange: two instances on one database.
+    let app = TestApp::spawn().await;
+    let alice = app.user("alice").await;
+    let key = app.api_key(&alice, RW).await;
+    let db = tollgate::db::connect(&app.database_url).await.unwrap();
+    let settings = tollgate::Settings::for_tests(&app.database_url);
+    let other_state =
+        tollgate::state::AppState::build(db, settings, tollgate::clock::Clock::default())
+            .await
+            .unwrap();
+    let other = poem::test::TestClient::new(tollgate::startup::app(other_state).map_to_response());
+    let count = |v: Value| v["items"].as_array().unwrap().len();
+    let list = || async {
+        json(
+            app.client
+                .get("/api/v1/posts")
+                .header("X-API-Key", &key)
+                .send()
+                .await,
+        )
+        .await
+    };
+    assert_eq!(count(list().await), 0, "now cached as empty");
+
+    // Act: the other instance writes.
+    other
+        .post("/api/v1/posts")
+        .header("X-API-Key", &key)
+        .body_json(&json!({"title": "elsewhere", "body": "", "published": true}))
+        .send()
+        .await
+        .assert_status(poem::http::StatusCode::CREATED);
+
+    // Assert: visible here once the cached read expires (within a second).
+    tokio::time::sleep(tollgate::api::read_cache::TTL + std::time::Duration::from_millis(100))
+        .await;
+    assert_eq!(count(list().await), 1);
+    // This instance's own write shows at once.
+    create_post(&app, &key, "here", true).await;
+    assert_eq!(count(list().await), 2);
+}
