@@ -30,6 +30,9 @@ pub struct AppState {
     pub read_cache: Arc<ReadCache>,
     /// Clients by id, for the token and authorize endpoints.
     pub client_cache: Arc<TtlCache<entity::client::Model>>,
+    /// Remembered consents by `user|client`. Consents only grow, so a stale
+    /// entry can at worst show the consent page once more.
+    pub consent_cache: Arc<TtlCache<crate::domain::ScopeSet>>,
     last_key_reload: Arc<Mutex<Option<Instant>>>,
 }
 
@@ -62,6 +65,7 @@ impl AppState {
             api_key_cache: Arc::new(api_key_cache()),
             read_cache: Arc::new(ReadCache::default()),
             client_cache: Arc::new(TtlCache::new(CLIENT_CACHE_TTL, 1024)),
+            consent_cache: Arc::new(TtlCache::new(CLIENT_CACHE_TTL, 16_384)),
             last_key_reload: Arc::new(Mutex::new(None)),
         })
     }

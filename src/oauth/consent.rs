@@ -28,11 +28,32 @@ pub async fn needed(
     if request.client.first_party {
         return Ok(false);
     }
-    let granted = store::consents::find(&state.db, user.id, &request.client.id)
-        .await?
-        .and_then(|c| ScopeSet::parse(&c.scopes).ok())
-        .unwrap_or_default();
+    let granted = remembered(state, user.id, &request.client.id).await?;
     Ok(!request.scopes.is_subset(&granted))
+}
+
+fn cache_key(user_id: uuid::Uuid, client_id: &str) -> String {
+    format!("{user_id}|{client_id}")
+}
+
+/// The scopes this user has allowed this client (none if never asked).
+async fn remembered(
+    state: &AppState,
+    user_id: uuid::Uuid,
+    client_id: &str,
+) -> Result<std::sync::Arc<ScopeSet>, DbErr> {
+    let key = cache_key(user_id, client_id);
+    if let Some(scopes) = state.consent_cache.get(&key) {
+        return Ok(scopes);
+    }
+    let scopes = std::sync::Arc::new(
+        store::consents::find(&state.db, user_id, client_id)
+            .await?
+            .and_then(|c| ScopeSet::parse(&c.scopes).ok())
+            .unwrap_or_default(),
+    );
+    state.consent_cache.insert(&key, scopes.clone());
+    Ok(scopes)
 }
 
 pub fn show(request: &AuthorizationRequest, session: &Session) -> Response {
@@ -125,6 +146,10 @@ pub async fn decide(
         error!(error = %e, "storing consent failed");
         return page_error(AuthorizePageError::Internal);
     }
+    state.consent_cache.insert(
+        &cache_key(session.user.id, &request.client.id),
+        std::sync::Arc::new(remembered),
+    );
     info!(client_id = %request.client.id, user_id = %session.user.id, "consent given");
     issue_code(state, request, &session.user, StatusCode::SEE_OTHER).await
 }

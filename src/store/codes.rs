@@ -1,5 +1,5 @@
 use chrono::{DateTime, Utc};
-use entity::authorization_code;
+use entity::{authorization_code, user};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
@@ -26,11 +26,13 @@ pub async fn insert(
     .map(|_| ())
 }
 
+/// The code with this hash and the user it was issued for, in one query.
 pub async fn find(
     db: &impl ConnectionTrait,
     code_hash: &str,
-) -> Result<Option<authorization_code::Model>, DbErr> {
+) -> Result<Option<(authorization_code::Model, Option<user::Model>)>, DbErr> {
     authorization_code::Entity::find_by_id(code_hash.to_owned())
+        .find_also_related(user::Entity)
         .one(db)
         .await
 }

@@ -11,19 +11,16 @@ pub async fn insert(
         .map(|_| ())
 }
 
-/// The session with this id hash and its user.
+/// The session with this id hash and its user, in one query.
 pub async fn find(
     db: &impl ConnectionTrait,
     id_hash: &str,
 ) -> Result<Option<(browser_session::Model, user::Model)>, DbErr> {
-    let Some(session) = browser_session::Entity::find_by_id(id_hash.to_owned())
+    let found = browser_session::Entity::find_by_id(id_hash.to_owned())
+        .find_also_related(user::Entity)
         .one(db)
-        .await?
-    else {
-        return Ok(None);
-    };
-    let user = user::Entity::find_by_id(session.user_id).one(db).await?;
-    Ok(user.map(|u| (session, u)))
+        .await?;
+    Ok(found.and_then(|(session, user)| user.map(|u| (session, u))))
 }
 
 pub async fn delete(

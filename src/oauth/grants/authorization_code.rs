@@ -1,6 +1,5 @@
 //! RFC 6749 §4.1.3 with PKCE (RFC 7636 §4.6).
 
-use sea_orm::TransactionTrait;
 use tracing::{info, warn};
 
 use crate::auth::Subject;
@@ -31,7 +30,7 @@ pub async fn exchange(
         .ok_or_else(|| TokenError::invalid_request("code is missing"))?;
     let now = state.clock.now();
     let code_hash = lookup_hash(code);
-    let Some(stored) = store::codes::find(&state.db, &code_hash).await? else {
+    let Some((stored, user)) = store::codes::find(&state.db, &code_hash).await? else {
         return Err(TokenError::invalid_grant("unknown authorization code"));
     };
     // RFC 6749 §4.1.3: "ensure that the authorization code was issued to
@@ -83,24 +82,18 @@ pub async fn exchange(
         }
         (None, None) => {}
     }
-    let user = store::users::find(&state.db, stored.user_id)
-        .await?
-        .ok_or_else(|| TokenError::invalid_grant("the user no longer exists"))?;
+    let user = user.ok_or_else(|| TokenError::invalid_grant("the user no longer exists"))?;
     let scopes =
         ScopeSet::parse(&stored.scopes).map_err(|e| TokenError::server(anyhow::anyhow!(e)))?;
 
-    // Redeem and record the refresh token together: either the code is
-    // spent and the tokens exist, or neither.
-    let txn = state.db.begin().await?;
-    // One conditional UPDATE: of any number of concurrent redemptions,
-    // exactly one wins.
-    if !store::codes::redeem(&txn, &code_hash, now).await? {
-        txn.rollback().await?;
-        return Err(replayed(state, stored.grant_id).await);
-    }
+    // Tokens first, then the code: the refresh token row exists before the
+    // code is spent, and is handed out only if this request wins. A loser's
+    // tokens die with the grant it revokes, and a crash in between leaves
+    // a refresh token nobody has seen. Two round trips, where a
+    // transaction would take four.
     let response = issue::issue(
         state,
-        &txn,
+        &state.db,
         Issue {
             subject: Subject::User {
                 id: user.id,
@@ -115,7 +108,11 @@ pub async fn exchange(
         now,
     )
     .await?;
-    txn.commit().await?;
+    // One conditional UPDATE: of any number of concurrent redemptions,
+    // exactly one wins.
+    if !store::codes::redeem(&state.db, &code_hash, now).await? {
+        return Err(replayed(state, stored.grant_id).await);
+    }
     info!(grant_id = %stored.grant_id, "authorization code redeemed");
     Ok(response)
 }

@@ -1,7 +1,6 @@
 //! RFC 6749 §6 with rotation: every use returns a new refresh token, and a
 //! reused one revokes its whole family (OAuth 2.1 §4.3.1, RFC 9700 §4.14.2).
 
-use sea_orm::TransactionTrait;
 use tracing::warn;
 
 use super::requested_scopes;
@@ -71,14 +70,11 @@ pub async fn exchange(
         },
     };
 
-    let txn = state.db.begin().await?;
-    if !store::refresh_tokens::mark_used(&txn, &hash, now).await? {
-        txn.rollback().await?;
-        return Err(reused(state, stored.grant_id).await);
-    }
+    // New tokens first, then the old one spent, as in the code grant: a
+    // loser's new refresh token dies with the family it revokes.
     let response = issue::issue(
         state,
-        &txn,
+        &state.db,
         Issue {
             subject,
             user_id: stored.user_id,
@@ -90,7 +86,9 @@ pub async fn exchange(
         now,
     )
     .await?;
-    txn.commit().await?;
+    if !store::refresh_tokens::mark_used(&state.db, &hash, now).await? {
+        return Err(reused(state, stored.grant_id).await);
+    }
     Ok(response)
 }
 
