@@ -1,15 +1,14 @@
 use chrono::{DateTime, Utc};
 use entity::{authorization_code, user};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
 
+/// One round trip: nothing is read back.
 pub async fn insert(
     db: &impl ConnectionTrait,
     code: authorization_code::Model,
 ) -> Result<(), DbErr> {
-    authorization_code::ActiveModel {
+    authorization_code::Entity::insert(authorization_code::ActiveModel {
         code_hash: Set(code.code_hash),
         grant_id: Set(code.grant_id),
         client_id: Set(code.client_id),
@@ -20,8 +19,8 @@ pub async fn insert(
         created_at: Set(code.created_at),
         expires_at: Set(code.expires_at),
         redeemed_at: Set(code.redeemed_at),
-    }
-    .insert(db)
+    })
+    .exec_without_returning(db)
     .await
     .map(|_| ())
 }

@@ -1,13 +1,12 @@
 use chrono::{DateTime, Utc};
 use entity::refresh_token;
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
+/// One round trip: nothing is read back.
 pub async fn insert(db: &impl ConnectionTrait, token: refresh_token::Model) -> Result<(), DbErr> {
-    refresh_token::ActiveModel {
+    refresh_token::Entity::insert(refresh_token::ActiveModel {
         token_hash: Set(token.token_hash),
         grant_id: Set(token.grant_id),
         client_id: Set(token.client_id),
@@ -17,8 +16,8 @@ pub async fn insert(db: &impl ConnectionTrait, token: refresh_token::Model) -> R
         expires_at: Set(token.expires_at),
         used_at: Set(token.used_at),
         revoked_at: Set(token.revoked_at),
-    }
-    .insert(db)
+    })
+    .exec_without_returning(db)
     .await
     .map(|_| ())
 }

@@ -1,12 +1,12 @@
 use entity::{browser_session, user};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, EntityTrait, ModelTrait};
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait, ModelTrait};
 
 pub async fn insert(
     db: &impl ConnectionTrait,
     session: browser_session::Model,
 ) -> Result<(), DbErr> {
-    browser_session::ActiveModel::from(session)
-        .insert(db)
+    browser_session::Entity::insert(browser_session::ActiveModel::from(session))
+        .exec_without_returning(db)
         .await
         .map(|_| ())
 }
