@@ -4,9 +4,9 @@ use poem::web::{Data, Json};
 use poem::{Body, IntoResponse, Request, Response, handler};
 use serde_json::{Value, json};
 
-use super::client_auth::{self, AuthenticatedClient};
+use super::client_auth::AuthenticatedClient;
 use super::error::TokenError;
-use super::token::read_form;
+use super::token::authenticated_form;
 use crate::auth::access_token::{self, audience};
 use crate::secrets::lookup_hash;
 use crate::state::AppState;
@@ -21,13 +21,7 @@ pub async fn introspect(req: &Request, body: Body, state: Data<&AppState>) -> Re
 }
 
 async fn handle(req: &Request, body: Body, state: &AppState) -> Result<Value, TokenError> {
-    let params = read_form(req, body).await?;
-    let client = client_auth::authenticate(state, req.headers(), &params).await?;
-    if let Some(name) = params.duplicate() {
-        return Err(TokenError::invalid_request(format!(
-            "{name} was sent more than once"
-        )));
-    }
+    let (params, client) = authenticated_form(state, req, body).await?;
     let token = params
         .get("token")
         .ok_or_else(|| TokenError::invalid_request("token is missing"))?;

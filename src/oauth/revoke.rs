@@ -6,10 +6,10 @@ use poem::web::Data;
 use poem::{Body, IntoResponse, Request, Response, handler};
 use tracing::info;
 
-use super::client_auth::{self, AuthenticatedClient};
+use super::client_auth::AuthenticatedClient;
 use super::error::{TokenError, TokenErrorCode};
 use super::issue;
-use super::token::read_form;
+use super::token::authenticated_form;
 use crate::auth::access_token::{self, LEEWAY, Rejection};
 use crate::secrets::lookup_hash;
 use crate::state::AppState;
@@ -25,13 +25,7 @@ pub async fn revoke(req: &Request, body: Body, state: Data<&AppState>) -> Respon
 }
 
 async fn handle(req: &Request, body: Body, state: &AppState) -> Result<(), TokenError> {
-    let params = read_form(req, body).await?;
-    let client = client_auth::authenticate(state, req.headers(), &params).await?;
-    if let Some(name) = params.duplicate() {
-        return Err(TokenError::invalid_request(format!(
-            "{name} was sent more than once"
-        )));
-    }
+    let (params, client) = authenticated_form(state, req, body).await?;
     let token = params
         .get("token")
         .ok_or_else(|| TokenError::invalid_request("token is missing"))?;

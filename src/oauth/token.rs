@@ -5,7 +5,7 @@ use poem::http::header::CONTENT_TYPE;
 use poem::web::{Data, Json};
 use poem::{Body, IntoResponse, Request, Response, handler};
 
-use super::client_auth;
+use super::client_auth::{self, AuthenticatedClient};
 use super::error::{TokenError, TokenErrorCode};
 use super::grants;
 use super::params::Params;
@@ -27,13 +27,7 @@ async fn handle(
     body: Body,
     state: &AppState,
 ) -> Result<super::issue::TokenResponse, TokenError> {
-    let params = read_form(req, body).await?;
-    let client = client_auth::authenticate(state, req.headers(), &params).await?;
-    if let Some(name) = params.duplicate() {
-        return Err(TokenError::invalid_request(format!(
-            "{name} was sent more than once"
-        )));
-    }
+    let (params, client) = authenticated_form(state, req, body).await?;
     let grant_type = params
         .get("grant_type")
         .ok_or_else(|| TokenError::invalid_request("grant_type is missing"))?;
@@ -47,6 +41,23 @@ async fn handle(
             format!("unsupported grant_type '{other}'"),
         )),
     }
+}
+
+/// The start of every client-authenticated endpoint: the form, read; the
+/// client, authenticated; no parameter twice (RFC 6749 §3.2).
+pub async fn authenticated_form(
+    state: &AppState,
+    req: &Request,
+    body: Body,
+) -> Result<(Params, AuthenticatedClient), TokenError> {
+    let params = read_form(req, body).await?;
+    let client = client_auth::authenticate(state, req.headers(), &params).await?;
+    if let Some(name) = params.duplicate() {
+        return Err(TokenError::invalid_request(format!(
+            "{name} was sent more than once"
+        )));
+    }
+    Ok((params, client))
 }
 
 /// Reads an `application/x-www-form-urlencoded` body (RFC 6749 §3.2).
