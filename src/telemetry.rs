@@ -25,7 +25,7 @@ pub async fn observe<E: Endpoint>(next: E, req: Request) -> poem::Result<Respons
     let started = Instant::now();
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
-    let state = req.data::<AppState>().cloned();
+    let metrics = req.data::<AppState>().map(|s| s.metrics.clone());
     let resp = match next.call(req).await {
         Ok(resp) => resp.into_response(),
         Err(err) => err.into_response(),
@@ -33,10 +33,8 @@ pub async fn observe<E: Endpoint>(next: E, req: Request) -> poem::Result<Respons
     let elapsed = started.elapsed();
     let status = resp.status();
     let route = route_label(&resp, &path, status);
-    if let Some(state) = state {
-        state
-            .metrics
-            .observe(method.as_str(), &route, status.as_u16(), elapsed);
+    if let Some(metrics) = metrics {
+        metrics.observe(method.as_str(), &route, status.as_u16(), elapsed);
     }
     info!(
         method = %method,
