@@ -3,8 +3,21 @@
 //! clients, verified tokens), so the hot path skips the round trip.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
+
+/// Reads through a poisoned lock: every critical section guarded by these
+/// is a single insert, lookup or swap, so a panic elsewhere cannot leave
+/// the data half-changed, and refusing service would help nobody.
+pub(crate) fn read_lock<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The writing twin of [`read_lock`].
+pub(crate) fn write_lock<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    lock.write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 pub struct TtlCache<V> {
     map: RwLock<HashMap<String, (Instant, Arc<V>)>>,
@@ -22,20 +35,14 @@ impl<V> TtlCache<V> {
     }
 
     pub fn get(&self, key: &str) -> Option<Arc<V>> {
-        let map = match self.map.read() {
-            Ok(map) => map,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let map = read_lock(&self.map);
         map.get(key)
             .filter(|(at, _)| at.elapsed() < self.ttl)
             .map(|(_, v)| v.clone())
     }
 
     pub fn insert(&self, key: &str, value: Arc<V>) {
-        let mut map = match self.map.write() {
-            Ok(map) => map,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let mut map = write_lock(&self.map);
         // Wholesale clearing keeps this simple; the cost is one re-read
         // per live entry.
         if map.len() >= self.capacity {
@@ -45,19 +52,8 @@ impl<V> TtlCache<V> {
     }
 
     pub fn clear(&self) {
-        let mut map = match self.map.write() {
-            Ok(map) => map,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let mut map = write_lock(&self.map);
         map.clear();
-    }
-
-    pub fn remove(&self, key: &str) {
-        let mut map = match self.map.write() {
-            Ok(map) => map,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        map.remove(key);
     }
 }
 

@@ -1,7 +1,6 @@
-use std::net::SocketAddr;
 use std::time::Duration;
 
-use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
+use poem::listener::{Listener, TcpAcceptor, TcpListener};
 use poem::{Endpoint, EndpointExt, Route, Server};
 use tracing::info;
 
@@ -20,12 +19,11 @@ pub fn app(state: AppState) -> impl Endpoint + 'static {
 /// A bound, migrated server, ready to run.
 pub struct Application {
     acceptor: TcpAcceptor,
-    local_addr: SocketAddr,
     state: AppState,
 }
 
 impl Application {
-    /// Connects, migrates and binds (port 0 picks a free port).
+    /// Connects, migrates and binds.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let db = crate::db::connect(settings.database_url.secret())
             .await
@@ -46,20 +44,7 @@ impl Application {
             .into_acceptor()
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
-        let local_addr = acceptor
-            .local_addr()
-            .into_iter()
-            .find_map(|a| a.as_socket_addr().copied())
-            .ok_or_else(|| anyhow::anyhow!("the listener has no socket address"))?;
-        Ok(Self {
-            acceptor,
-            local_addr,
-            state,
-        })
-    }
-
-    pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
+        Ok(Self { acceptor, state })
     }
 
     pub fn state(&self) -> &AppState {

@@ -9,6 +9,7 @@ use std::sync::RwLock;
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr};
 
+use crate::cache::{read_lock, write_lock};
 use crate::store;
 
 #[derive(Default)]
@@ -45,10 +46,7 @@ impl Denylist {
     }
 
     pub fn is_revoked(&self, target: &str) -> bool {
-        match self.inner.read() {
-            Ok(inner) => inner.entries.contains_key(target),
-            Err(poisoned) => poisoned.into_inner().entries.contains_key(target),
-        }
+        read_lock(&self.inner).entries.contains_key(target)
     }
 
     /// Picks up revocations made by other instances and forgets expired ones.
@@ -68,16 +66,10 @@ impl Denylist {
     }
 
     fn read_last_seq(&self) -> i64 {
-        match self.inner.read() {
-            Ok(inner) => inner.last_seq,
-            Err(poisoned) => poisoned.into_inner().last_seq,
-        }
+        read_lock(&self.inner).last_seq
     }
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, Inner> {
-        match self.inner.write() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        }
+        write_lock(&self.inner)
     }
 }

@@ -37,6 +37,8 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 
+use crate::cache::{read_lock, write_lock};
+
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
     #[error("database error: {0}")]
@@ -101,10 +103,7 @@ impl SigningKeys {
     }
 
     pub fn snapshot(&self) -> Arc<KeySet> {
-        match self.set.read() {
-            Ok(guard) => guard.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
+        read_lock(&self.set).clone()
     }
 
     pub async fn reload(
@@ -114,10 +113,7 @@ impl SigningKeys {
         token_ttl: std::time::Duration,
     ) -> Result<(), KeyError> {
         let set = Arc::new(load(db, now, token_ttl).await?);
-        match self.set.write() {
-            Ok(mut guard) => *guard = set,
-            Err(poisoned) => *poisoned.into_inner() = set,
-        }
+        *write_lock(&self.set) = set;
         Ok(())
     }
 }
