@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use chrono::TimeDelta;
 use serde::Deserialize;
 use url::Url;
 
@@ -83,10 +84,10 @@ pub struct Settings {
     pub bind: SocketAddr,
     /// No trailing slash, no query, no fragment.
     pub issuer: Url,
-    pub access_token_ttl: Duration,
-    pub refresh_token_ttl: Duration,
-    pub code_ttl: Duration,
-    pub session_ttl: Duration,
+    pub access_token_ttl: TimeDelta,
+    pub refresh_token_ttl: TimeDelta,
+    pub code_ttl: TimeDelta,
+    pub session_ttl: TimeDelta,
     pub log: String,
 }
 
@@ -191,10 +192,10 @@ impl Settings {
             database_url: database_url.parse_with(parse_database_url)?,
             bind: bind.parse_with(|s| s.parse::<SocketAddr>().map_err(|e| e.to_string()))?,
             issuer: issuer.parse_with(parse_issuer)?,
-            access_token_ttl: access.parse_with(parse_duration)?,
-            refresh_token_ttl: refresh.parse_with(parse_duration)?,
-            code_ttl: code.parse_with(parse_duration)?,
-            session_ttl: session.parse_with(parse_duration)?,
+            access_token_ttl: access.parse_with(parse_lifetime)?,
+            refresh_token_ttl: refresh.parse_with(parse_lifetime)?,
+            code_ttl: code.parse_with(parse_lifetime)?,
+            session_ttl: session.parse_with(parse_lifetime)?,
             log: log.parse_with(|s| {
                 tracing_subscriber::EnvFilter::try_new(s)
                     .map(|_| s.to_owned())
@@ -215,10 +216,10 @@ impl Settings {
             database_url: SecretString::new(database_url.to_owned()),
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             issuer: Url::parse("http://127.0.0.1").expect("constant URL"),
-            access_token_ttl: Duration::from_secs(15 * 60),
-            refresh_token_ttl: Duration::from_secs(30 * 86_400),
-            code_ttl: Duration::from_secs(60),
-            session_ttl: Duration::from_secs(12 * 3600),
+            access_token_ttl: TimeDelta::minutes(15),
+            refresh_token_ttl: TimeDelta::days(30),
+            code_ttl: TimeDelta::seconds(60),
+            session_ttl: TimeDelta::hours(12),
             log: "warn".to_owned(),
         }
     }
@@ -230,10 +231,10 @@ impl Settings {
             redact_url(self.database_url.secret()),
             self.bind,
             self.issuer_str(),
-            self.access_token_ttl.as_secs(),
-            self.refresh_token_ttl.as_secs(),
-            self.code_ttl.as_secs(),
-            self.session_ttl.as_secs(),
+            self.access_token_ttl.num_seconds(),
+            self.refresh_token_ttl.num_seconds(),
+            self.code_ttl.num_seconds(),
+            self.session_ttl.num_seconds(),
         )
     }
 }
@@ -315,6 +316,16 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// A lifetime: a [`parse_duration`] that timestamps can be moved by (no
+/// more than a century).
+fn parse_lifetime(s: &str) -> Result<TimeDelta, String> {
+    const CENTURY: TimeDelta = TimeDelta::days(36_525);
+    match TimeDelta::from_std(parse_duration(s)?) {
+        Ok(d) if d <= CENTURY => Ok(d),
+        _ => Err("must be at most 100 years".to_owned()),
+    }
+}
+
 /// Hides the password of a database URL.
 fn redact_url(s: &str) -> String {
     match Url::parse(s) {
@@ -340,10 +351,10 @@ mod tests {
         assert_eq!(s.database_url.secret(), DEFAULT_DATABASE_URL);
         assert_eq!(s.bind.to_string(), "127.0.0.1:8080");
         assert_eq!(s.issuer_str(), "http://127.0.0.1:8080");
-        assert_eq!(s.access_token_ttl, Duration::from_secs(900));
-        assert_eq!(s.refresh_token_ttl, Duration::from_secs(30 * 86_400));
-        assert_eq!(s.code_ttl, Duration::from_secs(60));
-        assert_eq!(s.session_ttl, Duration::from_secs(12 * 3600));
+        assert_eq!(s.access_token_ttl, TimeDelta::seconds(900));
+        assert_eq!(s.refresh_token_ttl, TimeDelta::seconds(30 * 86_400));
+        assert_eq!(s.code_ttl, TimeDelta::seconds(60));
+        assert_eq!(s.session_ttl, TimeDelta::seconds(12 * 3600));
     }
 
     #[test]
@@ -359,6 +370,14 @@ mod tests {
     }
 
     #[test]
+    fn a_lifetime_past_a_century_is_refused() {
+        assert_eq!(parse_lifetime("15m"), Ok(TimeDelta::minutes(15)));
+        assert!(parse_lifetime("36525d").is_ok());
+        assert!(parse_lifetime("36526d").is_err());
+        assert!(parse_lifetime("18446744073709551615").is_err());
+    }
+
+    #[test]
     fn a_flag_beats_the_environment_which_beats_the_file() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("tollgate.toml");
@@ -370,7 +389,7 @@ mod tests {
         };
         let s = Settings::load(&args, env).expect("loads");
         assert_eq!(s.bind.port(), 2000);
-        assert_eq!(s.code_ttl, Duration::from_secs(30));
+        assert_eq!(s.code_ttl, TimeDelta::seconds(30));
         args.bind = Some("127.0.0.1:3000".to_owned());
         assert_eq!(Settings::load(&args, env).expect("loads").bind.port(), 3000);
     }

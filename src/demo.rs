@@ -8,7 +8,8 @@ use crate::manage::{self, ClientRequest, ManageError};
 use crate::secrets::{SecretString, TokenKind, generate_token};
 
 pub const DEMO_USERNAME: &str = "demo";
-pub const DEMO_CLIENT_ID: &str = "tollgate-docs-explorer";
+/// The docs explorer's client, which the demo registers.
+pub use crate::api::EXPLORER_CLIENT_ID as DEMO_CLIENT_ID;
 
 /// What was created, with the secrets to show once.
 pub struct Demo {

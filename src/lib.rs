@@ -20,10 +20,14 @@ pub mod demo;
 pub mod domain;
 /// Operations shared by the CLI, `--demo` and test fixtures.
 pub mod manage;
+/// The Prometheus metrics the server keeps.
+pub mod metrics;
 /// The authorization server: authorize, login, consent, token and friends.
 pub mod oauth;
-/// Health, readiness and Prometheus metrics.
+/// Health, readiness and the metrics endpoint.
 pub mod ops;
+/// Recent post reads, served from memory for a second.
+pub mod read_cache;
 /// Everything that touches secret material.
 pub mod secrets;
 /// Building the HTTP application and running it.

@@ -60,7 +60,7 @@ pub struct ClientRequest {
 }
 
 pub struct CreatedClient {
-    pub client: entity::client::Model,
+    pub client: crate::domain::Client,
     /// Shown once; only its hash is stored.
     pub secret: Option<SecretString>,
     pub redirect_uris: Vec<String>,
@@ -209,7 +209,7 @@ pub async fn revoke_api_key(
         // A revoked key never comes back: the entry lasts as long as a
         // denylist entry can.
         let forever = now + TimeDelta::days(36_500);
-        store::revocations::insert(db, &crate::auth::api_key::denylist_target(id), forever, now)
+        store::revocations::insert(db, &store::revocations::api_key_target(id), forever, now)
             .await?;
     }
     Ok(outcome)

@@ -1,19 +1,22 @@
+//! The application state every handler receives: shared handles and the
+//! caches in front of the database. It sits above everything it holds and
+//! below every handler, so no module it holds may name it.
+
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
-use tokio::sync::Mutex;
 use tracing::warn;
 
-use crate::api::read_cache::ReadCache;
-use crate::auth::access_token::{TokenCache, token_cache};
-use crate::auth::api_key::{ApiKeyCache, api_key_cache};
+use crate::auth::Authenticator;
 use crate::auth::revocations::Denylist;
 use crate::cache::TtlCache;
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::ops::Metrics;
-use crate::secrets::signing_keys::{KeyError, LoadedKey, SigningKeys};
+use crate::domain::{Client, ScopeSet};
+use crate::metrics::Metrics;
+use crate::read_cache::ReadCache;
+use crate::secrets::signing_keys::{KeyError, SigningKeys};
 
 /// Everything a handler needs; cheap to clone.
 #[derive(Clone)]
@@ -24,21 +27,16 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub keys: Arc<SigningKeys>,
     pub denylist: Arc<Denylist>,
-    pub token_cache: Arc<TokenCache>,
-    pub api_key_cache: Arc<ApiKeyCache>,
-    /// Recent post reads (see `api::read_cache`).
+    /// Verifies the resource API's callers (shares the keys and denylist).
+    pub auth: Arc<Authenticator>,
+    /// Recent post reads (see `read_cache`).
     pub read_cache: Arc<ReadCache>,
     /// Clients by id, for the token and authorize endpoints.
-    pub client_cache: Arc<TtlCache<entity::client::Model>>,
+    pub client_cache: Arc<TtlCache<Client>>,
     /// Remembered consents by `user|client`. Consents only grow, so a stale
     /// entry can at worst show the consent page once more.
-    pub consent_cache: Arc<TtlCache<crate::domain::ScopeSet>>,
-    last_key_reload: Arc<Mutex<Option<Instant>>>,
+    pub consent_cache: Arc<TtlCache<ScopeSet>>,
 }
-
-/// An unknown `kid` triggers at most one key reload this often, so that
-/// tokens with made-up kids cannot hammer the database.
-const KEY_RELOAD_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Client registrations change only through the command line; a running
 /// server sees a change within this long.
@@ -52,38 +50,31 @@ impl AppState {
         clock: Clock,
     ) -> Result<Self, KeyError> {
         let now = clock.now();
-        let keys = SigningKeys::init(&db, now, settings.access_token_ttl).await?;
-        let denylist = Denylist::load(&db, now).await?;
+        let keys = Arc::new(SigningKeys::init(&db, now, settings.access_token_ttl).await?);
+        let denylist = Arc::new(Denylist::load(&db, now).await?);
+        let settings = Arc::new(settings);
+        let auth = Arc::new(Authenticator::new(
+            db.clone(),
+            clock.clone(),
+            settings.clone(),
+            keys.clone(),
+            denylist.clone(),
+        ));
         Ok(Self {
             db,
-            settings: Arc::new(settings),
+            settings,
             clock,
             metrics: Arc::new(Metrics::new()),
-            keys: Arc::new(keys),
-            denylist: Arc::new(denylist),
-            token_cache: Arc::new(token_cache()),
-            api_key_cache: Arc::new(api_key_cache()),
+            keys,
+            denylist,
+            auth,
             read_cache: Arc::new(ReadCache::default()),
             client_cache: Arc::new(TtlCache::new(CLIENT_CACHE_TTL, 1024)),
             consent_cache: Arc::new(TtlCache::new(CLIENT_CACHE_TTL, 16_384)),
-            last_key_reload: Arc::new(Mutex::new(None)),
         })
     }
 
-    /// Reloads keys from the database (another instance may have rotated)
-    /// and returns the key named `kid` if it now exists.
-    pub async fn reload_keys_for(&self, kid: &str) -> Option<Arc<LoadedKey>> {
-        {
-            let mut last = self.last_key_reload.lock().await;
-            if last.is_some_and(|at| at.elapsed() < KEY_RELOAD_INTERVAL) {
-                return None;
-            }
-            *last = Some(Instant::now());
-        }
-        self.refresh_keys().await;
-        self.keys.snapshot().get(kid).cloned()
-    }
-
+    /// Picks up keys another instance rotated in.
     pub async fn refresh_keys(&self) {
         let now = self.clock.now();
         if let Err(e) = self
@@ -95,7 +86,7 @@ impl AppState {
         }
     }
 
-    /// Picks up other instances' revocations and key rotations.
+    /// Picks up other instances' revocations.
     pub async fn sync_with_peers(&self) {
         if let Err(e) = self.denylist.sync(&self.db, self.clock.now()).await {
             warn!(error = %e, "could not sync the token denylist");

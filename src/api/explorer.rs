@@ -14,7 +14,10 @@ use poem::http::header::CONTENT_TYPE;
 use poem::{Endpoint, EndpointExt, Request, Response, Route};
 
 use crate::config::Settings;
-use crate::demo::DEMO_CLIENT_ID;
+
+/// The explorer's OAuth client: public and first-party, registered by
+/// `serve --demo` under this id.
+pub const EXPLORER_CLIENT_ID: &str = "tollgate-docs-explorer";
 
 /// Where the bundled page ends its `SwaggerUIBundle({...})` call.
 const BUNDLE_CALL_END: &str = "        deepLinking: true,\n    })";
@@ -95,7 +98,7 @@ impl Endpoint for Receiver {
 /// redirect URI that ignores the page's fragment.
 pub fn with_oauth(html: &str) -> String {
     let init = format!(
-        "        deepLinking: true,\n        persistAuthorization: true,\n    }}).initOAuth({{\n        clientId: \"{DEMO_CLIENT_ID}\",\n        usePkceWithAuthorizationCodeGrant: true,\n        scopes: \"blog:read blog:write\",\n    }})"
+        "        deepLinking: true,\n        persistAuthorization: true,\n    }}).initOAuth({{\n        clientId: \"{EXPLORER_CLIENT_ID}\",\n        usePkceWithAuthorizationCodeGrant: true,\n        scopes: \"blog:read blog:write\",\n    }})"
     );
     html.replacen(BUNDLE_CALL_END, &init, 1)
         .replacen(BUNDLE_REDIRECT, REDIRECT, 1)
@@ -114,7 +117,7 @@ mod tests {
         let html = with_oauth(&crate::api::service(&settings).swagger_ui_html());
         assert!(html.contains(".initOAuth({"), "initOAuth added");
         assert!(html.contains("usePkceWithAuthorizationCodeGrant: true"));
-        assert!(html.contains(&format!("clientId: \"{DEMO_CLIENT_ID}\"")));
+        assert!(html.contains(&format!("clientId: \"{EXPLORER_CLIENT_ID}\"")));
         assert!(
             !html.contains(BUNDLE_REDIRECT),
             "the bundled redirect is replaced"

@@ -5,7 +5,6 @@ mod models;
 mod pagination;
 mod posts;
 mod problem;
-pub mod read_cache;
 
 use poem::error::ReadBodyError;
 use poem::http::StatusCode;
@@ -13,6 +12,9 @@ use poem::http::header::CONTENT_LENGTH;
 use poem::{Endpoint, EndpointExt, IntoEndpoint, Request, Route};
 use poem_openapi::OpenApiService;
 
+/// Kept at its old path for callers that wait out its TTL.
+pub use crate::read_cache;
+pub use explorer::EXPLORER_CLIENT_ID;
 pub use models::{Post, PostInput, PostPage};
 pub use problem::{ApiError, Problem, problem_from_poem_error};
 

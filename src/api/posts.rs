@@ -59,7 +59,7 @@ impl PostsApi {
         /// The `next_cursor` of the previous page.
         cursor: Query<Option<String>>,
     ) -> Result<Json<PostPage>, ApiError> {
-        let principal = auth.require(&state, Scope::BlogRead).await?;
+        let principal = auth.require(&state.auth, Scope::BlogRead).await?;
         let before = match cursor.0.as_deref() {
             None | Some("") => None,
             Some(c) => Some(
@@ -82,11 +82,7 @@ impl PostsApi {
             None => {
                 let generation = state.read_cache.generation();
                 // One extra row tells whether another page exists.
-                let rows = Arc::new(
-                    posts::page(&state.db, visibility, before, limit + 1)
-                        .await
-                        .map_err(ApiError::internal)?,
-                );
+                let rows = Arc::new(posts::page(&state.db, visibility, before, limit + 1).await?);
                 state.read_cache.put_page(&key, rows.clone(), generation);
                 rows
             }
@@ -111,15 +107,13 @@ impl PostsApi {
         auth: Credentials,
         input: Json<PostInput>,
     ) -> Result<CreatedPost, ApiError> {
-        let principal = auth.require(&state, Scope::BlogWrite).await?;
+        let principal = auth.require(&state.auth, Scope::BlogWrite).await?;
         let content = content(input.0)?;
         let author = Author {
             name: principal.subject.display_name(),
             subject: &principal.subject.key(),
         };
-        let post = posts::create(&state.db, content, author, state.clock.now())
-            .await
-            .map_err(ApiError::internal)?;
+        let post = posts::create(&state.db, content, author, state.clock.now()).await?;
         state.read_cache.invalidate();
         let location = format!("/api/v1/posts/{}", post.id);
         Ok(CreatedPost::Created(Json(post.into()), location))
@@ -133,7 +127,7 @@ impl PostsApi {
         auth: Credentials,
         id: Path<Uuid>,
     ) -> Result<Json<Post>, ApiError> {
-        let principal = auth.require(&state, Scope::BlogRead).await?;
+        let principal = auth.require(&state.auth, Scope::BlogRead).await?;
         let post = find_visible(&state, &principal, id.0, Read::Cached).await?;
         Ok(Json(post.into()))
     }
@@ -149,13 +143,11 @@ impl PostsApi {
         id: Path<Uuid>,
         input: Json<PostInput>,
     ) -> Result<Json<Post>, ApiError> {
-        let principal = auth.require(&state, Scope::BlogWrite).await?;
+        let principal = auth.require(&state.auth, Scope::BlogWrite).await?;
         let content = content(input.0)?;
         let post = find_visible(&state, &principal, id.0, Read::Fresh).await?;
         ensure_may_edit(&principal, &post)?;
-        let post = posts::update(&state.db, post, content, state.clock.now())
-            .await
-            .map_err(ApiError::internal)?;
+        let post = posts::update(&state.db, post, content, state.clock.now()).await?;
         state.read_cache.invalidate();
         Ok(Json(post.into()))
     }
@@ -170,12 +162,10 @@ impl PostsApi {
         auth: Credentials,
         id: Path<Uuid>,
     ) -> Result<DeletedPost, ApiError> {
-        let principal = auth.require(&state, Scope::BlogWrite).await?;
+        let principal = auth.require(&state.auth, Scope::BlogWrite).await?;
         let post = find_visible(&state, &principal, id.0, Read::Fresh).await?;
         ensure_may_edit(&principal, &post)?;
-        posts::delete(&state.db, post)
-            .await
-            .map_err(ApiError::internal)?;
+        posts::delete(&state.db, post).await?;
         state.read_cache.invalidate();
         Ok(DeletedPost::Deleted)
     }
@@ -221,8 +211,7 @@ async fn find_visible(
         None => {
             let generation = state.read_cache.generation();
             let found = posts::find(&state.db, id)
-                .await
-                .map_err(ApiError::internal)?
+                .await?
                 .ok_or_else(|| ApiError::not_found(format!("no post with id {id}")))?;
             let found = Arc::new(found);
             state.read_cache.put_post(&key, found.clone(), generation);

@@ -6,6 +6,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object};
 use tracing::error;
 
+use crate::auth::AuthError;
 use crate::domain::{Scope, ValidationError};
 
 /// RFC 9457 problem details.
@@ -115,6 +116,22 @@ impl ApiError {
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal error; see the server log",
         )))
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::InvalidToken(detail) => Self::invalid_token(detail),
+            AuthError::InsufficientScope(scope) => Self::insufficient_scope(scope),
+            AuthError::Internal(e) => Self::internal(e),
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for ApiError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        Self::internal(e)
     }
 }
 

@@ -9,10 +9,8 @@ use serde::{Deserialize, Serialize};
 use tracing::debug;
 use uuid::Uuid;
 
-use super::{AuthMethod, Principal, Subject};
-use crate::api::ApiError;
+use super::{AuthError, Authenticator, Principal, Subject};
 use crate::domain::ScopeSet;
-use crate::state::AppState;
 
 /// The `typ` header of RFC 9068 §2.1.
 pub const TYP: &str = "at+jwt";
@@ -45,30 +43,27 @@ pub fn audience(issuer: &str) -> String {
 
 pub struct IssuedAccessToken {
     pub token: String,
-    pub jti: String,
     pub expires_at: DateTime<Utc>,
 }
 
 /// Signs an access token for `subject` with the current key.
 pub fn issue(
-    state: &AppState,
+    auth: &Authenticator,
     subject: &Subject,
     client_id: &str,
     scopes: &ScopeSet,
     grant_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<IssuedAccessToken, jsonwebtoken::errors::Error> {
-    let keys = state.keys.snapshot();
+    let keys = auth.keys.snapshot();
     let key = keys.current();
-    let ttl =
-        TimeDelta::from_std(state.settings.access_token_ttl).unwrap_or(TimeDelta::minutes(15));
+    let ttl = auth.settings.access_token_ttl;
     let expires_at = now + ttl;
-    let issuer = state.settings.issuer_str();
+    let issuer = auth.settings.issuer_str();
     let (sub, preferred_username) = match subject {
         Subject::User { id, username } => (id.to_string(), Some(username.clone())),
         Subject::Client { client_id } => (client_id.clone(), None),
     };
-    let jti = Uuid::new_v4().to_string();
     let claims = AccessTokenClaims {
         iss: issuer.to_owned(),
         sub,
@@ -76,7 +71,7 @@ pub fn issue(
         exp: expires_at.timestamp(),
         iat: now.timestamp(),
         nbf: now.timestamp(),
-        jti: jti.clone(),
+        jti: Uuid::new_v4().to_string(),
         client_id: client_id.to_owned(),
         scope: scopes.to_string(),
         preferred_username,
@@ -86,11 +81,7 @@ pub fn issue(
     header.typ = Some(TYP.to_owned());
     header.kid = Some(key.kid.clone());
     let token = encode(&header, &claims, &key.encoding)?;
-    Ok(IssuedAccessToken {
-        token,
-        jti,
-        expires_at,
-    })
+    Ok(IssuedAccessToken { token, expires_at })
 }
 
 /// Why a token was refused, in words safe to send back.
@@ -120,13 +111,13 @@ impl Rejection {
 /// Verifies signature, `typ`, `iss`, `aud`, `exp`, `nbf` and the denylist.
 /// Signature checks are cached per token, since a client reuses its token
 /// for many requests; time and revocation are checked on every call.
-pub async fn verify(state: &AppState, token: &str) -> Result<AccessTokenClaims, Rejection> {
-    let now = state.clock.now();
-    let claims = match state.token_cache.get(token) {
+pub async fn verify(auth: &Authenticator, token: &str) -> Result<AccessTokenClaims, Rejection> {
+    let now = auth.clock.now();
+    let claims = match auth.tokens.get(token) {
         Some(claims) => claims,
         None => {
-            let claims = Arc::new(verify_signature(state, token).await?);
-            state.token_cache.insert(token, claims.clone());
+            let claims = Arc::new(verify_signature(auth, token).await?);
+            auth.tokens.insert(token, claims.clone());
             claims
         }
     };
@@ -137,13 +128,16 @@ pub async fn verify(state: &AppState, token: &str) -> Result<AccessTokenClaims, 
     if claims.nbf - LEEWAY.num_seconds() > now_s {
         return Err(Rejection::NotYetValid);
     }
-    if state.denylist.is_revoked(&claims.jti) || state.denylist.is_revoked(&claims.gid) {
+    if auth.denylist.is_revoked(&claims.jti) || auth.denylist.is_revoked(&claims.gid) {
         return Err(Rejection::Revoked);
     }
     Ok((*claims).clone())
 }
 
-async fn verify_signature(state: &AppState, token: &str) -> Result<AccessTokenClaims, Rejection> {
+async fn verify_signature(
+    auth: &Authenticator,
+    token: &str,
+) -> Result<AccessTokenClaims, Rejection> {
     let header = decode_header(token).map_err(|_| Rejection::Malformed)?;
     // RFC 9068 §4: resource servers MUST verify that the typ header is at+jwt.
     if !header.typ.as_deref().is_some_and(|t| {
@@ -152,10 +146,10 @@ async fn verify_signature(state: &AppState, token: &str) -> Result<AccessTokenCl
         return Err(Rejection::Malformed);
     }
     let kid = header.kid.ok_or(Rejection::Malformed)?;
-    let keys = state.keys.snapshot();
+    let keys = auth.keys.snapshot();
     let key = match keys.get(&kid) {
         Some(key) => key.clone(),
-        None => state
+        None => auth
             .reload_keys_for(&kid)
             .await
             .ok_or(Rejection::UnknownKey)?,
@@ -165,7 +159,7 @@ async fn verify_signature(state: &AppState, token: &str) -> Result<AccessTokenCl
     if header.alg != key.algorithm {
         return Err(Rejection::BadSignature);
     }
-    let issuer = state.settings.issuer_str();
+    let issuer = auth.settings.issuer_str();
     let mut validation = Validation::new(key.algorithm);
     validation.set_issuer(&[issuer]);
     validation.set_audience(&[audience(issuer)]);
@@ -182,31 +176,24 @@ async fn verify_signature(state: &AppState, token: &str) -> Result<AccessTokenCl
 }
 
 /// The resource API's view of a verified token.
-pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal, ApiError> {
-    let claims = verify(state, token).await.map_err(|r| {
+pub async fn authenticate(auth: &Authenticator, token: &str) -> Result<Principal, AuthError> {
+    let claims = verify(auth, token).await.map_err(|r| {
         debug!(reason = r.describe(), "bearer token rejected");
-        ApiError::invalid_token(r.describe())
+        AuthError::InvalidToken(r.describe())
     })?;
     let scopes = ScopeSet::parse(&claims.scope)
-        .map_err(|_| ApiError::invalid_token(Rejection::BadSignature.describe()))?;
+        .map_err(|_| AuthError::InvalidToken(Rejection::BadSignature.describe()))?;
     let subject = match claims.preferred_username {
         Some(username) => Subject::User {
             id: Uuid::parse_str(&claims.sub)
-                .map_err(|_| ApiError::invalid_token(Rejection::Malformed.describe()))?,
+                .map_err(|_| AuthError::InvalidToken(Rejection::Malformed.describe()))?,
             username,
         },
         None => Subject::Client {
             client_id: claims.sub,
         },
     };
-    Ok(Principal {
-        subject,
-        scopes,
-        via: AuthMethod::AccessToken {
-            jti: claims.jti,
-            client_id: claims.client_id,
-        },
-    })
+    Ok(Principal { subject, scopes })
 }
 
 /// Verified claims by token. Time and revocation are checked on every

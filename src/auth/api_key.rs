@@ -15,12 +15,10 @@ use chrono::{DateTime, Utc};
 use tracing::{debug, warn};
 use uuid::Uuid;
 
-use super::{AuthMethod, Principal, Subject};
-use crate::api::ApiError;
+use super::{AuthError, Authenticator, Principal, Subject};
 use crate::cache::TtlCache;
 use crate::domain::ScopeSet;
 use crate::secrets::{lookup_hash, lookup_hash_matches};
-use crate::state::AppState;
 use crate::store;
 
 /// `last_used_at` is written at most this often per key, so that a busy key
@@ -50,57 +48,48 @@ pub fn api_key_cache() -> ApiKeyCache {
     TtlCache::new(CACHE_TTL, 16_384)
 }
 
-/// The denylist entry of a revoked key.
-pub fn denylist_target(key_id: Uuid) -> String {
-    format!("apikey:{key_id}")
-}
-
 /// Resolves an `X-API-Key` value to its owner's principal.
-pub async fn authenticate(state: &AppState, presented: &str) -> Result<Principal, ApiError> {
+pub async fn authenticate(auth: &Authenticator, presented: &str) -> Result<Principal, AuthError> {
     let hash = lookup_hash(presented);
-    let key = match state.api_key_cache.get(&hash) {
+    let key = match auth.api_keys.get(&hash) {
         Some(key) => key,
         None => {
-            let key = load(state, &hash).await?;
-            state.api_key_cache.insert(&hash, key.clone());
+            let key = load(auth, &hash).await?;
+            auth.api_keys.insert(&hash, key.clone());
             key
         }
     };
     // The lookup was by hash; compare again in constant time so that the
     // decision never rests on a database collation or a map's equality.
     if !lookup_hash_matches(presented, &key.key_hash) {
-        return Err(ApiError::invalid_token("unknown API key"));
+        return Err(AuthError::InvalidToken("unknown API key"));
     }
-    let now = state.clock.now();
-    if key.revoked || state.denylist.is_revoked(&key.denylist_target) {
+    let now = auth.clock.now();
+    if key.revoked || auth.denylist.is_revoked(&key.denylist_target) {
         debug!(key_id = %key.id, "api key rejected: revoked");
-        return Err(ApiError::invalid_token("the API key has been revoked"));
+        return Err(AuthError::InvalidToken("the API key has been revoked"));
     }
     if key.expires_at.is_some_and(|at| at <= now) {
         debug!(key_id = %key.id, "api key rejected: expired");
-        return Err(ApiError::invalid_token("the API key has expired"));
+        return Err(AuthError::InvalidToken("the API key has expired"));
     }
-    record_use(state, &key, now);
+    record_use(auth, &key, now);
     Ok(Principal {
         subject: Subject::User {
             id: key.owner_id,
             username: key.owner.clone(),
         },
         scopes: key.scopes.clone(),
-        via: AuthMethod::ApiKey { key_id: key.id },
     })
 }
 
-async fn load(state: &AppState, hash: &str) -> Result<Arc<CachedKey>, ApiError> {
-    let Some((key, owner)) = store::api_keys::find_by_hash(&state.db, hash)
-        .await
-        .map_err(ApiError::internal)?
-    else {
+async fn load(auth: &Authenticator, hash: &str) -> Result<Arc<CachedKey>, AuthError> {
+    let Some((key, owner)) = store::api_keys::find_by_hash(&auth.db, hash).await? else {
         debug!("api key rejected: unknown");
-        return Err(ApiError::invalid_token("unknown API key"));
+        return Err(AuthError::InvalidToken("unknown API key"));
     };
     let scopes = ScopeSet::parse(&key.scopes).map_err(|e| {
-        ApiError::internal(anyhow::anyhow!(
+        AuthError::Internal(anyhow::anyhow!(
             "stored scopes of key {} unreadable: {e}",
             key.id
         ))
@@ -113,14 +102,14 @@ async fn load(state: &AppState, hash: &str) -> Result<Arc<CachedKey>, ApiError> 
         scopes,
         expires_at: key.expires_at,
         revoked: key.revoked_at.is_some(),
-        denylist_target: denylist_target(key.id),
+        denylist_target: store::revocations::api_key_target(key.id),
         last_used_s: AtomicI64::new(key.last_used_at.map_or(i64::MIN, |t| t.timestamp())),
     }))
 }
 
 /// Writes `last_used_at` off the request path, at most once a minute per
 /// key (per instance): a failed bookkeeping write must not fail the request.
-fn record_use(state: &AppState, key: &CachedKey, now: DateTime<Utc>) {
+fn record_use(auth: &Authenticator, key: &CachedKey, now: DateTime<Utc>) {
     let now_s = now.timestamp();
     let last = key.last_used_s.load(Ordering::Relaxed);
     if now_s.saturating_sub(last) < LAST_USED_GRANULARITY_S {
@@ -133,7 +122,7 @@ fn record_use(state: &AppState, key: &CachedKey, now: DateTime<Utc>) {
     {
         return; // another request is writing it
     }
-    let db = state.db.clone();
+    let db = auth.db.clone();
     let id = key.id;
     tokio::spawn(async move {
         if let Err(e) = store::api_keys::touch(&db, id, now).await {

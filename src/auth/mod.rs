@@ -4,9 +4,13 @@
 
 pub mod access_token;
 pub mod api_key;
+mod authenticator;
+mod error;
 mod principal;
 pub mod revocations;
 mod scheme;
 
-pub use principal::{AuthMethod, Principal, Subject};
+pub use authenticator::Authenticator;
+pub use error::AuthError;
+pub use principal::{Principal, Subject};
 pub use scheme::{ApiKeyAuth, BlogScope, Credentials, OAuth2Auth};

@@ -33,19 +33,11 @@ impl Subject {
     }
 }
 
-/// How the caller authenticated.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum AuthMethod {
-    ApiKey { key_id: Uuid },
-    AccessToken { jti: String, client_id: String },
-}
-
-/// An authenticated caller: subject, granted scopes, and how.
+/// An authenticated caller: who, and with which scopes.
 #[derive(Clone, Debug)]
 pub struct Principal {
     pub subject: Subject,
     pub scopes: ScopeSet,
-    pub via: AuthMethod,
 }
 
 impl Principal {

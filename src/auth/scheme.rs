@@ -1,10 +1,8 @@
 use poem_openapi::auth::{ApiKey, Bearer};
 use poem_openapi::{OAuthScopes, SecurityScheme};
 
-use super::Principal;
-use crate::api::ApiError;
+use super::{AuthError, Authenticator, Principal};
 use crate::domain::Scope;
-use crate::state::AppState;
 
 /// A static API key, created with `tollgate api-key create`. It acts for its
 /// owner with its own scopes.
@@ -68,20 +66,24 @@ pub enum Credentials {
 impl Credentials {
     /// The caller's principal, if it holds `scope`; otherwise 401 (no or bad
     /// credentials) or 403 (valid, lacking the scope).
-    pub async fn require(&self, state: &AppState, scope: Scope) -> Result<Principal, ApiError> {
+    pub async fn require(
+        &self,
+        auth: &Authenticator,
+        scope: Scope,
+    ) -> Result<Principal, AuthError> {
         let principal = match self {
-            Self::ApiKey(ApiKeyAuth(key)) => super::api_key::authenticate(state, &key.key).await?,
+            Self::ApiKey(ApiKeyAuth(key)) => super::api_key::authenticate(auth, &key.key).await?,
             Self::OAuth2(OAuth2Auth(bearer)) => {
-                super::access_token::authenticate(state, &bearer.token).await?
+                super::access_token::authenticate(auth, &bearer.token).await?
             }
             Self::Missing => {
-                return Err(ApiError::invalid_token(
+                return Err(AuthError::InvalidToken(
                     "missing credentials: send Authorization: Bearer or X-API-Key",
                 ));
             }
         };
         if !principal.has_scope(scope) {
-            return Err(ApiError::insufficient_scope(scope));
+            return Err(AuthError::InsufficientScope(scope));
         }
         Ok(principal)
     }

@@ -11,7 +11,7 @@ use crate::config::parse_duration;
 use crate::manage::{self, ManageError};
 use crate::store;
 use crate::store::api_keys::RevokeOutcome;
-use crate::store::clients::split_list;
+use crate::store::split_list;
 
 #[derive(Debug, Subcommand)]
 pub enum ApiKeyCommand {

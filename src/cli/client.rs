@@ -7,7 +7,6 @@ use serde::Serialize;
 use super::output::{self, ClientJson};
 use crate::clock::Clock;
 use crate::manage::{self, ClientRequest};
-use crate::store::clients::split_list;
 
 #[derive(Debug, Subcommand)]
 pub enum ClientCommand {
@@ -110,11 +109,15 @@ pub async fn run(
                     .map(|c| Row {
                         client_id: &c.id,
                         name: &c.name,
-                        public: c.is_public,
+                        public: c.is_public(),
                         first_party: c.first_party,
-                        redirect_uris: split_list(&c.redirect_uris),
-                        scopes: split_list(&c.scopes),
-                        grants: split_list(&c.grants),
+                        redirect_uris: c
+                            .redirect_uris
+                            .iter()
+                            .map(|u| u.as_str().to_owned())
+                            .collect(),
+                        scopes: c.scopes.to_vec(),
+                        grants: c.grants.to_vec(),
                         created_at: output::time(c.created_at),
                     })
                     .collect();
@@ -126,7 +129,7 @@ pub async fn run(
                 "CLIENT_ID", "TYPE", "NAME"
             )?;
             for c in clients {
-                let kind = if c.is_public {
+                let kind = if c.is_public() {
                     "public"
                 } else {
                     "confidential"

@@ -1,6 +1,41 @@
 use std::fmt;
 
-use super::ValidationError;
+use chrono::{DateTime, Utc};
+
+use super::{RedirectUri, ScopeSet, ValidationError};
+
+/// A registered client, parsed once from its stored row by
+/// `store::clients`: what every endpoint checks a request against.
+#[derive(Clone, Debug)]
+pub struct Client {
+    pub id: String,
+    pub name: String,
+    pub kind: ClientKind,
+    /// Lookup hash of the secret; `None` exactly when the client is public.
+    pub secret_hash: Option<String>,
+    pub redirect_uris: Vec<RedirectUri>,
+    pub scopes: ScopeSet,
+    pub grants: GrantTypes,
+    /// One of the server's own apps: no consent page, may use `password`.
+    pub first_party: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Client {
+    pub fn is_public(&self) -> bool {
+        self.kind == ClientKind::Public
+    }
+
+    pub fn may_use(&self, grant: GrantType) -> bool {
+        self.grants.contains(grant)
+    }
+
+    /// Whether `uri` is one of the registered redirect URIs, compared as
+    /// exact strings (RFC 9700 §4.1.3).
+    pub fn has_redirect_uri(&self, uri: &str) -> bool {
+        self.redirect_uris.iter().any(|r| r.as_str() == uri)
+    }
+}
 
 /// RFC 6749 §2.1 client types.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,10 +129,6 @@ impl GrantTypes {
 
     pub fn contains(&self, grant: GrantType) -> bool {
         self.0.contains(&grant)
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = GrantType> + '_ {
-        self.0.iter().copied()
     }
 
     pub fn to_vec(&self) -> Vec<String> {

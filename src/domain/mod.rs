@@ -8,7 +8,7 @@ mod redirect_uri;
 mod scope;
 mod username;
 
-pub use client::{ClientKind, GrantType, GrantTypes};
+pub use client::{Client, ClientKind, GrantType, GrantTypes};
 pub use password::Password;
 pub use post::{PostBody, PostTitle};
 pub use redirect_uri::RedirectUri;

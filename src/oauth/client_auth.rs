@@ -2,38 +2,95 @@
 //! endpoints: `client_secret_basic`, `client_secret_post`, or `none` for
 //! public clients (which then rely on PKCE).
 
+use std::sync::Arc;
+
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use entity::client;
 use poem::http::HeaderMap;
-use poem::http::header::AUTHORIZATION;
+use poem::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use poem::{Body, Request};
+use sea_orm::DbErr;
 use tracing::debug;
 
 use super::error::TokenError;
 use super::params::Params;
-use crate::domain::{GrantType, GrantTypes, ScopeSet};
+use crate::domain::Client;
 use crate::secrets::lookup_hash_matches;
 use crate::state::AppState;
+use crate::store;
+
+/// Form bodies larger than this are refused: no legitimate one comes near.
+const MAX_FORM_BYTES: usize = 16 * 1024;
+
+/// A client by id, from the cache when fresh (registrations change only
+/// through the command line).
+pub async fn find_client(state: &AppState, client_id: &str) -> Result<Option<Arc<Client>>, DbErr> {
+    if let Some(c) = state.client_cache.get(client_id) {
+        return Ok(Some(c));
+    }
+    let Some(client) = store::clients::find(&state.db, client_id).await? else {
+        return Ok(None);
+    };
+    let client = Arc::new(client);
+    state.client_cache.insert(client_id, client.clone());
+    Ok(Some(client))
+}
 
 /// A client that proved who it is (or, if public, named itself).
-pub struct AuthenticatedClient {
-    pub client: std::sync::Arc<client::Model>,
-    pub grants: GrantTypes,
-    pub scopes: ScopeSet,
-}
+pub struct AuthenticatedClient(Arc<Client>);
 
 impl AuthenticatedClient {
     pub fn id(&self) -> &str {
-        &self.client.id
+        &self.0.id
     }
+}
 
-    pub fn is_public(&self) -> bool {
-        self.client.is_public
-    }
+impl std::ops::Deref for AuthenticatedClient {
+    type Target = Client;
 
-    pub fn may_use(&self, grant: GrantType) -> bool {
-        self.grants.contains(grant)
+    fn deref(&self) -> &Client {
+        &self.0
     }
+}
+
+/// The start of every client-authenticated endpoint: the form, read; the
+/// client, authenticated; no parameter twice (RFC 6749 §3.2).
+pub async fn authenticated_form(
+    state: &AppState,
+    req: &Request,
+    body: Body,
+) -> Result<(Params, AuthenticatedClient), TokenError> {
+    let params = read_form(req, body).await?;
+    let client = authenticate(state, req.headers(), &params).await?;
+    if let Some(name) = params.duplicate() {
+        return Err(TokenError::invalid_request(format!(
+            "{name} was sent more than once"
+        )));
+    }
+    Ok((params, client))
+}
+
+/// Reads an `application/x-www-form-urlencoded` body (RFC 6749 §3.2).
+async fn read_form(req: &Request, body: Body) -> Result<Params, TokenError> {
+    let is_form = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| {
+            v.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
+    if !is_form {
+        return Err(TokenError::invalid_request(
+            "the body must be application/x-www-form-urlencoded",
+        ));
+    }
+    let bytes = body
+        .into_bytes_limit(MAX_FORM_BYTES)
+        .await
+        .map_err(|_| TokenError::invalid_request("the request body is too large or unreadable"))?;
+    Ok(Params::parse(&bytes))
 }
 
 struct Presented {
@@ -42,21 +99,21 @@ struct Presented {
     basic: bool,
 }
 
-pub async fn authenticate(
+async fn authenticate(
     state: &AppState,
     headers: &HeaderMap,
     params: &Params,
 ) -> Result<AuthenticatedClient, TokenError> {
     let presented = presented_credentials(headers, params)?;
     let basic = presented.basic;
-    let Some(client) = super::find_client(state, &presented.client_id).await? else {
+    let Some(client) = find_client(state, &presented.client_id).await? else {
         debug!("client authentication failed: unknown client");
         return Err(TokenError::invalid_client(basic));
     };
     let ok = match (&client.secret_hash, &presented.secret) {
         (Some(hash), Some(secret)) => lookup_hash_matches(secret, hash),
         // A public client authenticates with nothing but its id.
-        (None, None) => client.is_public,
+        (None, None) => client.is_public(),
         // A secret for a public client, or none for a confidential one.
         _ => false,
     };
@@ -64,15 +121,7 @@ pub async fn authenticate(
         debug!(client_id = %client.id, "client authentication failed");
         return Err(TokenError::invalid_client(basic));
     }
-    let grants = GrantTypes::parse_list(&[client.grants.as_str()])
-        .map_err(|e| TokenError::server(anyhow::anyhow!(e)))?;
-    let scopes =
-        ScopeSet::parse(&client.scopes).map_err(|e| TokenError::server(anyhow::anyhow!(e)))?;
-    Ok(AuthenticatedClient {
-        client,
-        grants,
-        scopes,
-    })
+    Ok(AuthenticatedClient(client))
 }
 
 fn presented_credentials(headers: &HeaderMap, params: &Params) -> Result<Presented, TokenError> {

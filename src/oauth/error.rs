@@ -1,6 +1,7 @@
 //! OAuth error channels, kept apart by type: JSON errors of the token,
-//! revocation and introspection endpoints (RFC 6749 §5.2), errors that
-//! redirect back to the client (§4.1.2.1), and errors that must not
+//! revocation and introspection endpoints (RFC 6749 §5.2), the codes of
+//! errors that redirect back to the client (§4.1.2.1; the redirect itself
+//! is `authorize::redirect`), and the page for errors that must not
 //! redirect because the client or redirect URI is not trusted yet.
 
 use std::borrow::Cow;
@@ -10,6 +11,8 @@ use poem::http::StatusCode;
 use poem::http::header::{CACHE_CONTROL, PRAGMA, WWW_AUTHENTICATE};
 use poem::{IntoResponse, Response};
 use tracing::error;
+
+use crate::web::pages::error_page;
 
 /// RFC 6749 §5.2 (and RFC 7009 §2.2.1) error codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,5 +154,42 @@ impl AuthorizeErrorCode {
             Self::InvalidScope => "invalid_scope",
             Self::ServerError => "server_error",
         }
+    }
+}
+
+/// Authorization request errors that must not redirect, because the client
+/// or its redirect URI is not trusted yet: a 400 page (RFC 6749 §4.1.2.1).
+#[derive(Debug)]
+pub enum AuthorizePageError {
+    MissingClientId,
+    UnknownClient,
+    MissingRedirectUri,
+    RedirectUriMismatch,
+    Duplicate(&'static str),
+}
+
+impl IntoResponse for AuthorizePageError {
+    fn into_response(self) -> Response {
+        let message = match self {
+            Self::MissingClientId => {
+                "The request names no client (client_id is missing).".to_owned()
+            }
+            Self::UnknownClient => {
+                "The application asking for access is not registered here.".to_owned()
+            }
+            Self::MissingRedirectUri => {
+                "The request has no redirect_uri, and the application has several registered."
+                    .to_owned()
+            }
+            Self::RedirectUriMismatch => {
+                "The redirect_uri does not exactly match one the application registered.".to_owned()
+            }
+            Self::Duplicate(p) => format!("The parameter {p} appears more than once."),
+        };
+        error_page(
+            StatusCode::BAD_REQUEST,
+            "This sign-in request cannot continue",
+            &message,
+        )
     }
 }

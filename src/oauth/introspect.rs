@@ -4,9 +4,8 @@ use poem::web::{Data, Json};
 use poem::{Body, IntoResponse, Request, Response, handler};
 use serde_json::{Value, json};
 
-use super::client_auth::AuthenticatedClient;
+use super::client_auth::{AuthenticatedClient, authenticated_form};
 use super::error::TokenError;
-use super::token::authenticated_form;
 use crate::auth::access_token::{self, audience};
 use crate::secrets::lookup_hash;
 use crate::state::AppState;
@@ -43,7 +42,7 @@ fn may_see(client: &AuthenticatedClient, token_client: &str) -> bool {
 }
 
 async fn access(state: &AppState, client: &AuthenticatedClient, token: &str) -> Option<Value> {
-    let claims = access_token::verify(state, token).await.ok()?;
+    let claims = access_token::verify(&state.auth, token).await.ok()?;
     if !may_see(client, &claims.client_id) {
         return None;
     }

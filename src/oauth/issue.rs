@@ -1,6 +1,6 @@
 //! The token response every grant ends with (RFC 6749 §5.1).
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use sea_orm::ConnectionTrait;
 use serde::Serialize;
 use uuid::Uuid;
@@ -46,8 +46,7 @@ pub async fn issue(
         None => None,
         Some(scopes) => {
             let token = generate_token(TokenKind::RefreshToken);
-            let ttl = TimeDelta::from_std(state.settings.refresh_token_ttl)
-                .unwrap_or(TimeDelta::days(30));
+            let ttl = state.settings.refresh_token_ttl;
             store::refresh_tokens::insert(
                 db,
                 entity::refresh_token::Model {
@@ -67,7 +66,7 @@ pub async fn issue(
         }
     };
     let access = access_token::issue(
-        state,
+        &state.auth,
         &issue.subject,
         issue.client_id,
         issue.scopes,
@@ -93,8 +92,7 @@ pub async fn revoke_grant(
     now: DateTime<Utc>,
 ) -> Result<(), TokenError> {
     store::refresh_tokens::revoke_grant(db, grant_id, now).await?;
-    let ttl =
-        TimeDelta::from_std(state.settings.access_token_ttl).unwrap_or(TimeDelta::minutes(15));
+    let ttl = state.settings.access_token_ttl;
     state
         .denylist
         .revoke(

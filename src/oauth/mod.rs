@@ -3,13 +3,11 @@
 
 mod authorize;
 mod client_auth;
-mod consent;
 mod discovery;
 pub mod error;
 mod grants;
 mod introspect;
 mod issue;
-mod login;
 mod logout;
 mod params;
 pub mod pkce;
@@ -26,23 +24,6 @@ pub const REVOKE_PATH: &str = "/oauth/revoke";
 pub const INTROSPECT_PATH: &str = "/oauth/introspect";
 pub const JWKS_PATH: &str = "/oauth/jwks";
 pub const LOGOUT_PATH: &str = "/oauth/logout";
-
-/// A client by id, from the cache when fresh (registrations change only
-/// through the command line).
-pub(crate) async fn find_client(
-    state: &crate::state::AppState,
-    client_id: &str,
-) -> Result<Option<std::sync::Arc<entity::client::Model>>, sea_orm::DbErr> {
-    if let Some(c) = state.client_cache.get(client_id) {
-        return Ok(Some(c));
-    }
-    let Some(client) = crate::store::clients::find(&state.db, client_id).await? else {
-        return Ok(None);
-    };
-    let client = std::sync::Arc::new(client);
-    state.client_cache.insert(client_id, client.clone());
-    Ok(Some(client))
-}
 
 /// Adds every OAuth route. Token-bearing answers are never cached.
 pub fn routes(route: Route) -> Route {

@@ -6,10 +6,9 @@ use poem::web::Data;
 use poem::{Body, IntoResponse, Request, Response, handler};
 use tracing::info;
 
-use super::client_auth::AuthenticatedClient;
+use super::client_auth::{AuthenticatedClient, authenticated_form};
 use super::error::{TokenError, TokenErrorCode};
 use super::issue;
-use super::token::authenticated_form;
 use crate::auth::access_token::{self, LEEWAY, Rejection};
 use crate::secrets::lookup_hash;
 use crate::state::AppState;
@@ -66,7 +65,7 @@ async fn revoke_access_token(
     client: &AuthenticatedClient,
     token: &str,
 ) -> Result<(), TokenError> {
-    let claims = match access_token::verify(state, token).await {
+    let claims = match access_token::verify(&state.auth, token).await {
         Ok(claims) => claims,
         // Invalid, expired or already revoked: nothing to do.
         Err(

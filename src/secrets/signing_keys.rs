@@ -93,7 +93,7 @@ impl SigningKeys {
     pub async fn init(
         db: &DatabaseConnection,
         now: DateTime<Utc>,
-        token_ttl: std::time::Duration,
+        token_ttl: TimeDelta,
     ) -> Result<Self, KeyError> {
         ensure_current(db, now).await?;
         let set = load(db, now, token_ttl).await?;
@@ -110,7 +110,7 @@ impl SigningKeys {
         &self,
         db: &impl ConnectionTrait,
         now: DateTime<Utc>,
-        token_ttl: std::time::Duration,
+        token_ttl: TimeDelta,
     ) -> Result<(), KeyError> {
         let set = Arc::new(load(db, now, token_ttl).await?);
         *write_lock(&self.set) = set;
@@ -183,9 +183,9 @@ async fn insert_new(
 async fn load(
     db: &impl ConnectionTrait,
     now: DateTime<Utc>,
-    token_ttl: std::time::Duration,
+    token_ttl: TimeDelta,
 ) -> Result<KeySet, KeyError> {
-    let ttl = TimeDelta::from_std(token_ttl).unwrap_or(TimeDelta::MAX);
+    let ttl = token_ttl;
     let rows = signing_key::Entity::find()
         .order_by_desc(signing_key::Column::CreatedAt)
         .order_by_desc(signing_key::Column::Kid)

@@ -2,7 +2,8 @@ use chrono::{DateTime, Utc};
 use entity::client;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, EntityTrait, QueryOrder, Set};
 
-use crate::domain::{ClientKind, GrantTypes, RedirectUri, ScopeSet};
+use super::split_list;
+use crate::domain::{Client, ClientKind, GrantTypes, RedirectUri, ScopeSet};
 
 /// A validated registration, ready to store.
 #[derive(Debug)]
@@ -22,7 +23,7 @@ pub async fn create(
     db: &impl ConnectionTrait,
     new: NewClient,
     now: DateTime<Utc>,
-) -> Result<client::Model, DbErr> {
+) -> Result<Client, DbErr> {
     let redirect_uris = new
         .redirect_uris
         .iter()
@@ -42,30 +43,67 @@ pub async fn create(
     }
     .insert(db)
     .await
+    .and_then(parse)
 }
 
-pub async fn find(
-    db: &impl ConnectionTrait,
-    client_id: &str,
-) -> Result<Option<client::Model>, DbErr> {
+pub async fn find(db: &impl ConnectionTrait, client_id: &str) -> Result<Option<Client>, DbErr> {
     client::Entity::find_by_id(client_id.to_owned())
         .one(db)
-        .await
+        .await?
+        .map(parse)
+        .transpose()
 }
 
-pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<client::Model>, DbErr> {
+pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<Client>, DbErr> {
     client::Entity::find()
         .order_by_asc(client::Column::CreatedAt)
         .order_by_asc(client::Column::Id)
         .all(db)
-        .await
+        .await?
+        .into_iter()
+        .map(parse)
+        .collect()
 }
 
-/// Splits a stored space-delimited list.
-pub fn split_list(stored: &str) -> Vec<String> {
-    stored
-        .split(' ')
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect()
+/// The one place a stored row becomes a [`Client`]. A row that does not
+/// parse (edited by hand, or written by a newer version) is an error here,
+/// the same for every endpoint, rather than a guess at each use.
+fn parse(row: client::Model) -> Result<Client, DbErr> {
+    let corrupt = |field: &str, e: crate::domain::ValidationError| {
+        DbErr::Custom(format!(
+            "client '{}' has an unreadable {field} in the database: {e}",
+            row.id
+        ))
+    };
+    let redirect_uris = split_list(&row.redirect_uris)
+        .iter()
+        .map(|u| RedirectUri::parse(u))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| corrupt("redirect_uris", e))?;
+    let scopes = ScopeSet::parse(&row.scopes).map_err(|e| corrupt("scopes", e))?;
+    let grants =
+        GrantTypes::parse_list(&[row.grants.as_str()]).map_err(|e| corrupt("grants", e))?;
+    let kind = match (row.is_public, &row.secret_hash) {
+        (true, None) => ClientKind::Public,
+        (false, Some(_)) => ClientKind::Confidential,
+        _ => {
+            return Err(corrupt(
+                "secret_hash",
+                crate::domain::ValidationError::new(
+                    "a public client has a secret, or a confidential one none",
+                ),
+            ));
+        }
+    };
+    Ok(Client {
+        id: row.id,
+        name: row.name,
+        kind,
+        secret_hash: row.secret_hash,
+        redirect_uris,
+        scopes,
+        grants,
+        first_party: row.first_party,
+        created_at: row.created_at,
+    })
 }

@@ -23,3 +23,12 @@ impl DbErrExt for DbErr {
         matches!(self.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
     }
 }
+
+/// Splits a stored space-delimited list.
+pub fn split_list(stored: &str) -> Vec<String> {
+    stored
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}

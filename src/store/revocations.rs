@@ -5,6 +5,12 @@ use sea_orm::{
     Set,
 };
 
+/// The denylist entry that revokes an API key (access tokens are revoked
+/// by their `jti` or grant id, which cannot look like this).
+pub fn api_key_target(key_id: uuid::Uuid) -> String {
+    format!("apikey:{key_id}")
+}
+
 pub async fn insert(
     db: &impl ConnectionTrait,
     target: &str,

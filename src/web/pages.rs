@@ -69,7 +69,7 @@ pub fn render(page: &impl Template, status: StatusCode) -> Response {
     }
 }
 
-/// The 400 page for requests that must not be redirected anywhere.
+/// An error page: the status, a title and what the person can do about it.
 pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
     let request_id = uuid::Uuid::new_v4().to_string();
     tracing::info!(request_id, title, message, "error page");
@@ -80,5 +80,21 @@ pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
             request_id: &request_id,
         },
         status,
+    )
+}
+
+/// The page for a failure on our side. The whole cause chain goes to the
+/// log under the page's request id; the person sees only that id.
+pub fn internal_page(what: &'static str, e: impl Into<anyhow::Error>) -> Response {
+    let e = e.into();
+    let request_id = uuid::Uuid::new_v4().to_string();
+    error!(request_id, error.cause_chain = ?e, error.message = %e, "{what}");
+    render(
+        &ErrorPage {
+            title: "Something went wrong",
+            message: "Something went wrong on our side. Please try again.",
+            request_id: &request_id,
+        },
+        StatusCode::INTERNAL_SERVER_ERROR,
     )
 }

@@ -1,7 +1,7 @@
 //! Server-side browser sessions: the cookie holds 256 random bits; the
 //! database holds their SHA-256, the user and the session's CSRF token.
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use entity::{browser_session, user};
 use poem::web::cookie::CookieJar;
 use sea_orm::DbErr;
@@ -63,7 +63,7 @@ pub async fn start(
         user_id: user.id,
         csrf_token: generate_token(TokenKind::Session).secret().to_owned(),
         created_at: now,
-        expires_at: now + TimeDelta::from_std(ttl).unwrap_or(TimeDelta::hours(12)),
+        expires_at: now + ttl,
     };
     store::sessions::insert(&state.db, record.clone()).await?;
     jar.add(cookies::new_cookie(

@@ -123,7 +123,7 @@ async fn a_retired_key_leaves_the_jwks_once_the_tokens_it_signed_have_expired() 
     let old_key = signing_key(&app, &old_kid).await;
     rotate_with_the_cli(&app).await;
     app.state.refresh_keys().await;
-    let ttl = app.state.settings.access_token_ttl;
+    let ttl = app.state.settings.access_token_ttl.to_std().unwrap();
 
     // Act: at the access token lifetime, the old key may still be needed.
     app.clock().advance(ttl);

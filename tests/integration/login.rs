@@ -374,7 +374,7 @@ async fn an_expired_session_shows_the_login_form_again() {
     let mut browser = Browser::new();
     app.authorize_code(&mut browser, &alice, &client, "blog:read")
         .await;
-    let session_ttl = app.state.settings.session_ttl;
+    let session_ttl = app.state.settings.session_ttl.to_std().unwrap();
 
     // Act
     app.clock().advance(session_ttl + Duration::from_secs(1));
@@ -397,7 +397,7 @@ async fn a_session_shortly_before_expiry_is_still_live() {
     let mut browser = Browser::new();
     app.authorize_code(&mut browser, &alice, &client, "blog:read")
         .await;
-    let session_ttl = app.state.settings.session_ttl;
+    let session_ttl = app.state.settings.session_ttl.to_std().unwrap();
 
     // Act
     app.clock().advance(session_ttl - Duration::from_secs(60));

@@ -12,7 +12,6 @@ use crate::oauth::pkce;
 use crate::secrets::lookup_hash;
 use crate::state::AppState;
 use crate::store;
-use crate::store::clients::split_list;
 
 #[tracing::instrument(skip_all, fields(client_id = %client.id()))]
 pub async fn exchange(
@@ -58,11 +57,7 @@ pub async fn exchange(
                 "redirect_uri does not match the authorization request",
             ));
         }
-        (None, Some(uri))
-            if !split_list(&client.client.redirect_uris)
-                .iter()
-                .any(|r| r == uri) =>
-        {
+        (None, Some(uri)) if !client.has_redirect_uri(uri) => {
             return Err(TokenError::invalid_grant("redirect_uri is not registered"));
         }
         _ => {}

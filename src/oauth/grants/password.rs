@@ -20,7 +20,7 @@ pub async fn exchange(
     client: &AuthenticatedClient,
     params: &Params,
 ) -> Result<TokenResponse, TokenError> {
-    if !client.may_use(GrantType::Password) || !client.client.first_party {
+    if !client.may_use(GrantType::Password) || !client.first_party {
         return Err(TokenError::unauthorized_client(
             "this client may not use the password grant",
         ));

@@ -1,22 +1,34 @@
 //! The consent step: remembered per user, client and scopes; skipped for
-//! first-party clients.
+//! first-party clients. It says what the person decided; the flow acts on it.
+
+use std::sync::Arc;
 
 use entity::user;
 use poem::Response;
 use poem::http::StatusCode;
 use poem::web::cookie::CookieJar;
 use sea_orm::DbErr;
-use tracing::{error, info};
+use tracing::info;
+use uuid::Uuid;
 
-use super::authorize::{AuthorizationRequest, AuthorizePageError, issue_code, page_error, refuse};
-use super::error::AuthorizeErrorCode;
 use super::login;
-use super::params::Params;
+use super::request::AuthorizationRequest;
 use crate::domain::ScopeSet;
+use crate::oauth::params::Params;
 use crate::state::AppState;
 use crate::store;
-use crate::web::pages::{ConsentPage, ScopeLine, error_page, render};
+use crate::web::pages::{ConsentPage, ScopeLine, error_page, internal_page, render};
 use crate::web::session::{self, Session};
+
+/// What came of a submitted consent form.
+pub enum Decision {
+    /// Allowed, and remembered: issue the code to this session's user.
+    Allowed(Session),
+    /// The person said no.
+    Denied,
+    /// Neither: a page to show (the login form, an expired form, an error).
+    Page(Response),
+}
 
 /// Whether the user must be asked: not for first-party clients, nor when a
 /// remembered consent covers every requested scope.
@@ -32,28 +44,32 @@ pub async fn needed(
     Ok(!request.scopes.is_subset(&granted))
 }
 
-fn cache_key(user_id: uuid::Uuid, client_id: &str) -> String {
+fn cache_key(user_id: Uuid, client_id: &str) -> String {
     format!("{user_id}|{client_id}")
 }
 
 /// The scopes this user has allowed this client (none if never asked).
 async fn remembered(
     state: &AppState,
-    user_id: uuid::Uuid,
+    user_id: Uuid,
     client_id: &str,
-) -> Result<std::sync::Arc<ScopeSet>, DbErr> {
+) -> Result<Arc<ScopeSet>, DbErr> {
     let key = cache_key(user_id, client_id);
     if let Some(scopes) = state.consent_cache.get(&key) {
         return Ok(scopes);
     }
-    let scopes = std::sync::Arc::new(
-        store::consents::find(&state.db, user_id, client_id)
-            .await?
-            .and_then(|c| ScopeSet::parse(&c.scopes).ok())
-            .unwrap_or_default(),
-    );
+    let scopes = Arc::new(stored(state, user_id, client_id).await?);
     state.consent_cache.insert(&key, scopes.clone());
     Ok(scopes)
+}
+
+/// The remembered scopes as stored (a row that no longer parses counts as
+/// no consent: the person is simply asked again).
+async fn stored(state: &AppState, user_id: Uuid, client_id: &str) -> Result<ScopeSet, DbErr> {
+    Ok(store::consents::find(&state.db, user_id, client_id)
+        .await?
+        .and_then(|c| ScopeSet::parse(&c.scopes).ok())
+        .unwrap_or_default())
 }
 
 pub fn show(request: &AuthorizationRequest, session: &Session) -> Response {
@@ -81,75 +97,69 @@ pub async fn decide(
     jar: &CookieJar,
     request: &AuthorizationRequest,
     form: &Params,
-) -> Response {
+) -> Decision {
     let session = match session::current(state, jar).await {
         Ok(Some(s)) => s,
         Ok(None) => {
-            return login::show(
+            return Decision::Page(login::show(
                 state,
                 jar,
                 request,
                 "",
                 Some("Your session ended. Please sign in again."),
                 StatusCode::OK,
-            );
+            ));
         }
-        Err(e) => {
-            error!(error = %e, "session lookup failed");
-            return page_error(AuthorizePageError::Internal);
-        }
+        Err(e) => return Decision::Page(internal_page("session lookup failed", e)),
     };
     if !session.csrf_matches(form.get("csrf_token").unwrap_or("")) {
-        return error_page(
+        return Decision::Page(error_page(
             StatusCode::BAD_REQUEST,
             "This form has expired",
             "Go back to the application and start again.",
-        );
+        ));
     }
     match form.get("decision") {
         Some("allow") => {}
         Some("deny") => {
             info!(client_id = %request.client.id, "consent denied");
-            return refuse(
-                state,
-                request,
-                AuthorizeErrorCode::AccessDenied,
-                "the user denied access",
-            );
+            return Decision::Denied;
         }
         _ => {
-            return error_page(StatusCode::BAD_REQUEST, "Bad form", "Choose allow or deny.");
+            return Decision::Page(error_page(
+                StatusCode::BAD_REQUEST,
+                "Bad form",
+                "Choose allow or deny.",
+            ));
         }
     }
-    // Remember the union, so allowing a subset later never forgets more.
-    let previous = match store::consents::find(&state.db, session.user.id, &request.client.id).await
-    {
-        Ok(c) => c
-            .and_then(|c| ScopeSet::parse(&c.scopes).ok())
-            .unwrap_or_default(),
-        Err(e) => {
-            error!(error = %e, "consent lookup failed");
-            return page_error(AuthorizePageError::Internal);
-        }
-    };
+    match remember(state, request, &session).await {
+        Ok(()) => Decision::Allowed(session),
+        Err(e) => Decision::Page(internal_page("storing consent failed", e)),
+    }
+}
+
+/// Stores the union of what was allowed before and now, so allowing a
+/// subset later never forgets more.
+async fn remember(
+    state: &AppState,
+    request: &AuthorizationRequest,
+    session: &Session,
+) -> Result<(), DbErr> {
+    let (user_id, client_id) = (session.user.id, request.client.id.as_str());
+    let previous = stored(state, user_id, client_id).await?;
     let remembered: ScopeSet = previous.iter().chain(request.scopes.iter()).collect();
-    let now = state.clock.now();
-    if let Err(e) = store::consents::upsert(
+    store::consents::upsert(
         &state.db,
-        session.user.id,
-        &request.client.id,
+        user_id,
+        client_id,
         &remembered,
-        now,
+        state.clock.now(),
     )
-    .await
-    {
-        error!(error = %e, "storing consent failed");
-        return page_error(AuthorizePageError::Internal);
-    }
-    state.consent_cache.insert(
-        &cache_key(session.user.id, &request.client.id),
-        std::sync::Arc::new(remembered),
-    );
-    info!(client_id = %request.client.id, user_id = %session.user.id, "consent given");
-    issue_code(state, request, &session.user, StatusCode::SEE_OTHER).await
+    .await?;
+    state
+        .consent_cache
+        .insert(&cache_key(user_id, client_id), Arc::new(remembered));
+    info!(client_id, user_id = %user_id, "consent given");
+    Ok(())
 }

@@ -1,17 +1,19 @@
-//! The login step of the authorization endpoint.
+//! The login step of the authorization endpoint: shows the form, checks
+//! the password, and hands back a session. What comes next is the flow's
+//! to decide (`authorize::proceed`).
 
 use poem::Response;
 use poem::http::StatusCode;
 use poem::web::cookie::CookieJar;
-use tracing::{error, info};
+use tracing::info;
 
-use super::authorize::{AuthorizationRequest, AuthorizePageError, page_error, proceed};
-use super::params::Params;
+use super::request::AuthorizationRequest;
+use crate::oauth::params::Params;
 use crate::secrets::{SecretString, verify_password};
 use crate::state::AppState;
 use crate::store;
-use crate::web::pages::{LoginPage, render};
-use crate::web::session;
+use crate::web::pages::{LoginPage, internal_page, render};
+use crate::web::session::{self, Session};
 
 /// The one message for every failed login: it never says which field was wrong.
 const FAILED: &str = "Invalid username or password.";
@@ -37,57 +39,44 @@ pub fn show(
     )
 }
 
+/// A new session for the person who signed in, or the page to show instead
+/// (the form again, or an error).
 pub async fn submit(
     state: &AppState,
     jar: &CookieJar,
     request: &AuthorizationRequest,
     form: &Params,
-) -> Response {
+) -> Result<Session, Response> {
     let username = form.get("username").unwrap_or("");
+    let again = |message| show(state, jar, request, username, Some(message), StatusCode::OK);
     if !session::login_csrf_matches(jar, form.get("csrf_token").unwrap_or("")) {
-        return show(
+        return Err(show(
             state,
             jar,
             request,
             username,
             Some("The form expired. Please sign in again."),
             StatusCode::BAD_REQUEST,
-        );
+        ));
     }
     let password = form.get("password").unwrap_or("");
-    let user = match store::users::find_by_username(&state.db, username).await {
-        Ok(user) => user,
-        Err(e) => {
-            error!(error = %e, "user lookup failed");
-            return page_error(AuthorizePageError::Internal);
-        }
-    };
+    let user = store::users::find_by_username(&state.db, username)
+        .await
+        .map_err(|e| internal_page("user lookup failed", e))?;
     // An unknown user costs one dummy verification, like a wrong password.
     let verified = verify_password(
         SecretString::new(password.to_owned()),
         user.as_ref().map(|u| u.password_hash.clone()),
     )
-    .await;
-    let user = match (verified, user) {
-        (Ok(true), Some(user)) => user,
-        (Ok(_), _) => {
-            info!(client_id = %request.client.id, "login failed");
-            return show(state, jar, request, username, Some(FAILED), StatusCode::OK);
-        }
-        (Err(e), _) => {
-            error!(error = %e, "password verification failed");
-            return page_error(AuthorizePageError::Internal);
-        }
+    .await
+    .map_err(|e| internal_page("password verification failed", e))?;
+    let Some(user) = user.filter(|_| verified) else {
+        info!(client_id = %request.client.id, "login failed");
+        return Err(again(FAILED));
     };
-    let now = state.clock.now();
-    match session::start(state, jar, user, now).await {
-        Ok(session) => {
-            info!(user_id = %session.user.id, "signed in");
-            proceed(state, request, &session, StatusCode::SEE_OTHER).await
-        }
-        Err(e) => {
-            error!(error = %e, "starting a session failed");
-            page_error(AuthorizePageError::Internal)
-        }
-    }
+    let session = session::start(state, jar, user, state.clock.now())
+        .await
+        .map_err(|e| internal_page("starting a session failed", e))?;
+    info!(user_id = %session.user.id, "signed in");
+    Ok(session)
 }

@@ -1,0 +1,162 @@
+//! GET/POST /oauth/authorize (RFC 6749 §4.1.1). The client and redirect
+//! URI are validated before anything else; only then may errors travel
+//! back to the client. Login and consent forms post back to this same URL,
+//! so the request is re-validated at every step and nothing about it is
+//! kept server-side before a code is issued.
+//!
+//! The steps (`request`, `login`, `consent`) return outcomes; this module
+//! alone decides what follows each of them.
+
+mod consent;
+mod login;
+mod redirect;
+mod request;
+
+use entity::user;
+use poem::http::StatusCode;
+use poem::web::Data;
+use poem::web::cookie::CookieJar;
+use poem::{Body, Request, Response, handler};
+use tracing::info;
+use uuid::Uuid;
+
+use self::consent::Decision;
+use self::redirect::AuthorizeRedirectError;
+use self::request::{AuthorizationRequest, validate};
+use super::error::AuthorizeErrorCode;
+use super::params::Params;
+use crate::secrets::{TokenKind, generate_token, lookup_hash};
+use crate::state::AppState;
+use crate::store;
+use crate::web::pages::{error_page, internal_page};
+use crate::web::session::{self, Session};
+
+/// Login and consent forms are small; anything larger is not ours.
+const MAX_FORM_BYTES: usize = 16 * 1024;
+
+#[handler]
+pub async fn get(req: &Request, jar: &CookieJar, state: Data<&AppState>) -> Response {
+    let request = match validate(&state, req).await {
+        Ok(r) => r,
+        Err(e) => return e.into_response(&state, StatusCode::FOUND),
+    };
+    match session::current(&state, jar).await {
+        Ok(Some(session)) => proceed(&state, &request, &session, StatusCode::FOUND).await,
+        Ok(None) => login::show(&state, jar, &request, "", None, StatusCode::OK),
+        Err(e) => internal_page("session lookup failed", e),
+    }
+}
+
+#[handler]
+pub async fn post(req: &Request, jar: &CookieJar, body: Body, state: Data<&AppState>) -> Response {
+    let status = StatusCode::SEE_OTHER;
+    let request = match validate(&state, req).await {
+        Ok(r) => r,
+        Err(e) => return e.into_response(&state, status),
+    };
+    let Ok(bytes) = body.into_bytes_limit(MAX_FORM_BYTES).await else {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "Bad form",
+            "The form could not be read.",
+        );
+    };
+    let form = Params::parse(&bytes);
+    if form.get("decision").is_some() {
+        match consent::decide(&state, jar, &request, &form).await {
+            Decision::Allowed(session) => issue_code(&state, &request, &session.user, status).await,
+            Decision::Denied => refuse(
+                &state,
+                &request,
+                AuthorizeErrorCode::AccessDenied,
+                "the user denied access",
+                status,
+            ),
+            Decision::Page(page) => page,
+        }
+    } else if form.get("username").is_some() || form.get("password").is_some() {
+        match login::submit(&state, jar, &request, &form).await {
+            Ok(session) => proceed(&state, &request, &session, status).await,
+            Err(page) => page,
+        }
+    } else {
+        error_page(
+            StatusCode::BAD_REQUEST,
+            "Bad form",
+            "The form is missing its fields.",
+        )
+    }
+}
+
+/// A signed-in user: consent if needed, else straight back with a code.
+async fn proceed(
+    state: &AppState,
+    request: &AuthorizationRequest,
+    session: &Session,
+    status: StatusCode,
+) -> Response {
+    match consent::needed(state, request, &session.user).await {
+        Ok(true) => consent::show(request, session),
+        Ok(false) => issue_code(state, request, &session.user, status).await,
+        Err(e) => internal_page("consent lookup failed", e),
+    }
+}
+
+/// 256 random bits, stored hashed, bound to client, redirect URI, PKCE
+/// challenge, user and scopes, alive for `code_ttl`.
+async fn issue_code(
+    state: &AppState,
+    request: &AuthorizationRequest,
+    user: &user::Model,
+    status: StatusCode,
+) -> Response {
+    let now = state.clock.now();
+    let code = generate_token(TokenKind::AuthorizationCode);
+    let record = entity::authorization_code::Model {
+        code_hash: lookup_hash(code.secret()),
+        grant_id: Uuid::new_v4(),
+        client_id: request.client.id.clone(),
+        user_id: user.id,
+        redirect_uri: request
+            .redirect_uri_sent
+            .then(|| request.target.redirect_uri().to_owned()),
+        code_challenge: request.code_challenge.clone(),
+        scopes: request.scopes.to_string(),
+        created_at: now,
+        expires_at: now + state.settings.code_ttl,
+        redeemed_at: None,
+    };
+    if let Err(e) = store::codes::insert(&state.db, record).await {
+        tracing::error!(error.cause_chain = ?e, "storing an authorization code failed");
+        return refuse(
+            state,
+            request,
+            AuthorizeErrorCode::ServerError,
+            "the server could not issue a code",
+            status,
+        );
+    }
+    info!(client_id = %request.client.id, user_id = %user.id, "authorization code issued");
+    request.target.answer(
+        state.settings.issuer_str(),
+        &[("code", code.secret())],
+        status,
+    )
+}
+
+/// Sends an error back to the client of a validated request (a denial, for
+/// one).
+fn refuse(
+    state: &AppState,
+    request: &AuthorizationRequest,
+    code: AuthorizeErrorCode,
+    description: &'static str,
+    status: StatusCode,
+) -> Response {
+    AuthorizeRedirectError {
+        code,
+        description,
+        target: request.target.clone(),
+    }
+    .into_response(state.settings.issuer_str(), status)
+}

@@ -1,0 +1,208 @@
+//! The authorization request (RFC 6749 §4.1.1), validated in two stages:
+//! first the client and its redirect URI, whose errors show a page; then
+//! everything else, whose errors may travel back to the client.
+
+use std::sync::Arc;
+
+use poem::http::StatusCode;
+use poem::{IntoResponse, Request, Response};
+
+use super::redirect::{AuthorizeRedirectError, ValidatedRedirect};
+use crate::domain::{Client, GrantType, ScopeSet};
+use crate::oauth::client_auth::find_client;
+use crate::oauth::error::{AuthorizeErrorCode, AuthorizePageError};
+use crate::oauth::params::Params;
+use crate::oauth::pkce;
+use crate::state::AppState;
+use crate::web::pages::internal_page;
+
+/// A fully validated authorization request.
+pub struct AuthorizationRequest {
+    pub client: Arc<Client>,
+    pub target: ValidatedRedirect,
+    /// Whether the request named its redirect URI (then the token request
+    /// must repeat it).
+    pub redirect_uri_sent: bool,
+    pub scopes: ScopeSet,
+    pub code_challenge: Option<String>,
+    /// Where the login and consent forms post: this same URL.
+    pub action: String,
+}
+
+/// Why a request cannot go on, by the channel its answer takes.
+pub enum Rejection {
+    /// The client or redirect URI is not trusted: a 400 page.
+    Page(AuthorizePageError),
+    /// Back to the client's validated redirect URI.
+    Redirect(AuthorizeRedirectError),
+    /// A failure on our side (what failed, and why): the internal-error page.
+    Internal(&'static str, anyhow::Error),
+}
+
+impl Rejection {
+    /// `status` is the redirect's: 302 answering a GET, 303 a POST.
+    pub fn into_response(self, state: &AppState, status: StatusCode) -> Response {
+        match self {
+            Self::Page(e) => e.into_response(),
+            Self::Redirect(e) => e.into_response(state.settings.issuer_str(), status),
+            Self::Internal(what, e) => internal_page(what, e),
+        }
+    }
+}
+
+/// The whole checklist, in the order RFC 6749 §4.1.2.1 demands.
+pub async fn validate(state: &AppState, req: &Request) -> Result<AuthorizationRequest, Rejection> {
+    let params = Params::parse(req.uri().query().unwrap_or("").as_bytes());
+    let (client, target) = validate_client_and_redirect(state, &params).await?;
+    let refuse = |code, description| {
+        Rejection::Redirect(AuthorizeRedirectError {
+            code,
+            description,
+            target: target.clone(),
+        })
+    };
+    check_no_duplicates(&params).map_err(|(c, d)| refuse(c, d))?;
+    check_response_type(&params).map_err(|(c, d)| refuse(c, d))?;
+    check_client_may_use_code(&client).map_err(|(c, d)| refuse(c, d))?;
+    let scopes = requested_scopes(&params, &client).map_err(|(c, d)| refuse(c, d))?;
+    let code_challenge = pkce_challenge(&params, &client).map_err(|(c, d)| refuse(c, d))?;
+    Ok(AuthorizationRequest {
+        redirect_uri_sent: params.get("redirect_uri").is_some(),
+        client,
+        target,
+        scopes,
+        code_challenge,
+        action: req
+            .uri()
+            .path_and_query()
+            .map(|pq| pq.as_str().to_owned())
+            .unwrap_or_default(),
+    })
+}
+
+/// RFC 6749 §4.1.2.1: "If the request fails due to a missing, invalid,
+/// or mismatching redirection URI, or if the client identifier is
+/// missing or invalid, the authorization server ... MUST NOT
+/// automatically redirect the user-agent to the invalid redirection URI."
+async fn validate_client_and_redirect(
+    state: &AppState,
+    params: &Params,
+) -> Result<(Arc<Client>, ValidatedRedirect), Rejection> {
+    let page = |e| Err(Rejection::Page(e));
+    for name in ["client_id", "redirect_uri"] {
+        if params.is_duplicated(name) {
+            return page(AuthorizePageError::Duplicate(name));
+        }
+    }
+    let Some(client_id) = params.get("client_id") else {
+        return page(AuthorizePageError::MissingClientId);
+    };
+    let client = match find_client(state, client_id).await {
+        Ok(Some(c)) => c,
+        Ok(None) => return page(AuthorizePageError::UnknownClient),
+        Err(e) => return Err(Rejection::Internal("client lookup failed", e.into())),
+    };
+    let redirect_uri = match (params.get("redirect_uri"), client.redirect_uris.as_slice()) {
+        // Exact string comparison (RFC 9700 §4.1.3).
+        (Some(uri), _) if client.has_redirect_uri(uri) => uri.to_owned(),
+        (Some(_), _) => return page(AuthorizePageError::RedirectUriMismatch),
+        (None, [only]) => only.as_str().to_owned(),
+        (None, _) => return page(AuthorizePageError::MissingRedirectUri),
+    };
+    let target = ValidatedRedirect::new(redirect_uri, params.get("state").map(str::to_owned));
+    Ok((client, target))
+}
+
+/// A refusal to send back: the error code and its description.
+type Refusal = (AuthorizeErrorCode, &'static str);
+
+fn check_no_duplicates(params: &Params) -> Result<(), Refusal> {
+    match params.duplicate() {
+        Some(_) => Err((
+            AuthorizeErrorCode::InvalidRequest,
+            "a parameter appears more than once",
+        )),
+        None => Ok(()),
+    }
+}
+
+fn check_response_type(params: &Params) -> Result<(), Refusal> {
+    match params.get("response_type") {
+        Some("code") => Ok(()),
+        Some(_) => Err((
+            AuthorizeErrorCode::UnsupportedResponseType,
+            "only response_type=code is supported",
+        )),
+        None => Err((
+            AuthorizeErrorCode::InvalidRequest,
+            "response_type is missing",
+        )),
+    }
+}
+
+fn check_client_may_use_code(client: &Client) -> Result<(), Refusal> {
+    if client.may_use(GrantType::AuthorizationCode) {
+        Ok(())
+    } else {
+        Err((
+            AuthorizeErrorCode::UnauthorizedClient,
+            "this client may not use the authorization code flow",
+        ))
+    }
+}
+
+/// The `scope` parameter within the client's scopes; absent or empty
+/// means all of them.
+fn requested_scopes(params: &Params, client: &Client) -> Result<ScopeSet, Refusal> {
+    let Some(raw) = params.get("scope") else {
+        return Ok(client.scopes.clone());
+    };
+    match ScopeSet::parse(raw) {
+        Ok(s) if s.is_empty() => Ok(client.scopes.clone()),
+        Ok(s) if s.is_subset(&client.scopes) => Ok(s),
+        Ok(_) => Err((
+            AuthorizeErrorCode::InvalidScope,
+            "a requested scope is not allowed for this client",
+        )),
+        Err(_) => Err((
+            AuthorizeErrorCode::InvalidScope,
+            "a requested scope is unknown",
+        )),
+    }
+}
+
+/// The PKCE challenge, if any (RFC 7636 §4.3), S256 only.
+fn pkce_challenge(params: &Params, client: &Client) -> Result<Option<String>, Refusal> {
+    let challenge = params.get("code_challenge");
+    match (challenge, params.get("code_challenge_method")) {
+        (Some(_), Some("S256")) => {}
+        // RFC 7636 §4.3 makes `plain` the default; we accept only S256.
+        (Some(_), _) => {
+            return Err((
+                AuthorizeErrorCode::InvalidRequest,
+                "code_challenge_method must be S256",
+            ));
+        }
+        (None, Some(_)) => {
+            return Err((
+                AuthorizeErrorCode::InvalidRequest,
+                "code_challenge_method without code_challenge",
+            ));
+        }
+        // RFC 9700 §2.1.1: public clients MUST use PKCE.
+        (None, None) if client.is_public() => {
+            return Err((
+                AuthorizeErrorCode::InvalidRequest,
+                "PKCE (code_challenge with S256) is required",
+            ));
+        }
+        (None, None) => {}
+    }
+    if challenge.is_some_and(|c| !pkce::is_valid_challenge(c)) {
+        return Err((
+            AuthorizeErrorCode::InvalidRequest,
+            "code_challenge is not a valid S256 challenge",
+        ));
+    }
+    Ok(challenge.map(str::to_owned))
+}
