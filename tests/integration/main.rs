@@ -17,6 +17,7 @@ mod discovery;
 mod explorer;
 mod introspect;
 mod keys;
+mod layout;
 mod login;
 mod ops;
 mod password_grant;
