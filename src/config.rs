@@ -44,6 +44,12 @@ pub struct SettingsArgs {
     /// Tracing filter (env TOLLGATE_LOG) [default: info]
     #[arg(long, global = true, value_name = "FILTER")]
     pub log: Option<String>,
+    /// Password checks run at once, 19 MiB each (env TOLLGATE_PASSWORD_WORKERS) [default: CPU count]
+    #[arg(long, global = true, value_name = "N")]
+    pub password_workers: Option<String>,
+    /// Password checks that may wait for a worker; more get 503 (env TOLLGATE_PASSWORD_QUEUE) [default: 8 per worker]
+    #[arg(long, global = true, value_name = "N")]
+    pub password_queue: Option<String>,
 }
 
 /// `tollgate.toml`: every key optional, unknown keys refused.
@@ -58,6 +64,8 @@ struct FileSettings {
     code_ttl: Option<DurationValue>,
     session_ttl: Option<DurationValue>,
     log: Option<String>,
+    password_workers: Option<usize>,
+    password_queue: Option<usize>,
 }
 
 /// A duration in the file may be `"15m"` or a plain number of seconds.
@@ -89,6 +97,10 @@ pub struct Settings {
     pub code_ttl: TimeDelta,
     pub session_ttl: TimeDelta,
     pub log: String,
+    /// Password checks at once (argon2, 19 MiB each).
+    pub password_workers: usize,
+    /// Password checks that may wait; beyond them, 503.
+    pub password_queue: usize,
 }
 
 /// Where a value came from, for error messages.
@@ -187,6 +199,22 @@ impl Settings {
             "12h",
         );
         let log = pick("log", &args.log, file.log, "info");
+        let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+        let count = |v: Option<usize>| v.map(|n| n.to_string());
+        let workers = pick(
+            "password_workers",
+            &args.password_workers,
+            count(file.password_workers),
+            &cpus.to_string(),
+        )
+        .parse_with(|s| parse_count(s, 1))?;
+        let queue = pick(
+            "password_queue",
+            &args.password_queue,
+            count(file.password_queue),
+            &(8 * workers).to_string(),
+        )
+        .parse_with(|s| parse_count(s, 0))?;
 
         Ok(Self {
             database_url: database_url.parse_with(parse_database_url)?,
@@ -201,6 +229,8 @@ impl Settings {
                     .map(|_| s.to_owned())
                     .map_err(|e| e.to_string())
             })?,
+            password_workers: workers,
+            password_queue: queue,
         })
     }
 
@@ -221,13 +251,15 @@ impl Settings {
             code_ttl: TimeDelta::seconds(60),
             session_ttl: TimeDelta::hours(12),
             log: "warn".to_owned(),
+            password_workers: 2,
+            password_queue: 64,
         }
     }
 
     /// A one-line description for the start-up log, secrets redacted.
     pub fn describe(&self) -> String {
         format!(
-            "database={} bind={} issuer={} access_token_ttl={}s refresh_token_ttl={}s code_ttl={}s session_ttl={}s",
+            "database={} bind={} issuer={} access_token_ttl={}s refresh_token_ttl={}s code_ttl={}s session_ttl={}s password_workers={} password_queue={}",
             redact_url(self.database_url.secret()),
             self.bind,
             self.issuer_str(),
@@ -235,6 +267,8 @@ impl Settings {
             self.refresh_token_ttl.num_seconds(),
             self.code_ttl.num_seconds(),
             self.session_ttl.num_seconds(),
+            self.password_workers,
+            self.password_queue,
         )
     }
 }
@@ -316,6 +350,14 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// A whole number, at least `min` and at most 1024.
+fn parse_count(s: &str, min: usize) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if (min..=1024).contains(&n) => Ok(n),
+        _ => Err(format!("expected a whole number from {min} to 1024")),
+    }
+}
+
 /// A lifetime: a [`parse_duration`] that timestamps can be moved by (no
 /// more than a century).
 fn parse_lifetime(s: &str) -> Result<TimeDelta, String> {
@@ -367,6 +409,21 @@ mod tests {
         assert!(parse_duration("0").is_err());
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("").is_err());
+    }
+
+    #[test]
+    fn password_workers_default_to_the_cpus_and_the_queue_to_eight_each() {
+        let s = Settings::load(&SettingsArgs::default(), no_env).expect("defaults load");
+        let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+        assert_eq!((s.password_workers, s.password_queue), (cpus, 8 * cpus));
+        let env = |k: &str| (k == "TOLLGATE_PASSWORD_WORKERS").then(|| "3".to_owned());
+        let s = Settings::load(&SettingsArgs::default(), env).expect("loads");
+        assert_eq!((s.password_workers, s.password_queue), (3, 24));
+        let env = |k: &str| (k == "TOLLGATE_PASSWORD_WORKERS").then(|| "0".to_owned());
+        let msg = Settings::load(&SettingsArgs::default(), env)
+            .expect_err("zero workers")
+            .to_string();
+        assert!(msg.contains("password_workers"), "{msg}");
     }
 
     #[test]

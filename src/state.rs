@@ -16,6 +16,7 @@ use crate::config::Settings;
 use crate::domain::{Client, ScopeSet};
 use crate::metrics::Metrics;
 use crate::read_cache::ReadCache;
+use crate::secrets::PasswordPool;
 use crate::secrets::signing_keys::{KeyError, SigningKeys};
 
 /// Everything a handler needs; cheap to clone.
@@ -29,6 +30,8 @@ pub struct AppState {
     pub denylist: Arc<Denylist>,
     /// Verifies the resource API's callers (shares the keys and denylist).
     pub auth: Arc<Authenticator>,
+    /// Bounded argon2 checks for the login form and the password grant.
+    pub passwords: Arc<PasswordPool>,
     /// Recent post reads (see `read_cache`).
     pub read_cache: Arc<ReadCache>,
     /// Clients by id, for the token and authorize endpoints.
@@ -61,6 +64,10 @@ impl AppState {
             denylist.clone(),
         ));
         Ok(Self {
+            passwords: Arc::new(PasswordPool::new(
+                settings.password_workers,
+                settings.password_queue,
+            )),
             db,
             settings,
             clock,

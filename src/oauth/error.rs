@@ -8,10 +8,11 @@ use std::borrow::Cow;
 use std::fmt;
 
 use poem::http::StatusCode;
-use poem::http::header::{CACHE_CONTROL, PRAGMA, WWW_AUTHENTICATE};
+use poem::http::header::{CACHE_CONTROL, PRAGMA, RETRY_AFTER, WWW_AUTHENTICATE};
 use poem::{IntoResponse, Response};
 use tracing::error;
 
+use crate::secrets::RETRY_AFTER_SECONDS;
 use crate::web::pages::error_page;
 
 /// RFC 6749 §5.2 (and RFC 7009 §2.2.1) error codes.
@@ -25,6 +26,10 @@ pub enum TokenErrorCode {
     InvalidScope,
     UnsupportedTokenType,
     ServerError,
+    /// Overloaded for now (the password workers are all busy): a 503 with
+    /// `Retry-After`. RFC 6749 names it for the authorization endpoint;
+    /// clients treat it the same way here.
+    TemporarilyUnavailable,
 }
 
 impl TokenErrorCode {
@@ -38,6 +43,7 @@ impl TokenErrorCode {
             Self::InvalidScope => "invalid_scope",
             Self::UnsupportedTokenType => "unsupported_token_type",
             Self::ServerError => "server_error",
+            Self::TemporarilyUnavailable => "temporarily_unavailable",
         }
     }
 }
@@ -114,6 +120,7 @@ impl IntoResponse for TokenError {
         let status = match self.code {
             TokenErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,
             TokenErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+            TokenErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::BAD_REQUEST,
         };
         let mut body = serde_json::Map::new();
@@ -128,6 +135,9 @@ impl IntoResponse for TokenError {
             .header(PRAGMA, "no-cache");
         if self.basic_challenge {
             resp = resp.header(WWW_AUTHENTICATE, r#"Basic realm="tollgate""#);
+        }
+        if self.code == TokenErrorCode::TemporarilyUnavailable {
+            resp = resp.header(RETRY_AFTER, RETRY_AFTER_SECONDS);
         }
         resp.body(serde_json::Value::Object(body).to_string())
     }

@@ -2,12 +2,14 @@
 //! hashes, and password hashing.
 
 mod password;
+mod password_pool;
 pub mod signing_keys;
 mod token;
 
 use std::fmt;
 
-pub use password::{PasswordError, hash_password, verify_password};
+pub use password::{PasswordError, hash_password};
+pub use password_pool::{Admission, PasswordPool, RETRY_AFTER_SECONDS};
 pub use token::{TokenKind, generate_token, lookup_hash, lookup_hash_matches};
 
 /// A string that never appears in `Debug` output or logs; read it with

@@ -1,6 +1,6 @@
 use std::sync::LazyLock;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{PasswordHasher, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 
 use super::SecretString;
@@ -11,6 +11,9 @@ pub enum PasswordError {
     Hash(String),
     #[error("the password hashing task failed")]
     Join(#[from] tokio::task::JoinError),
+    /// Every worker is busy and the queue is full: try again shortly.
+    #[error("too many password checks at once")]
+    Busy,
 }
 
 /// argon2id with OWASP's first recommended parameter set (19 MiB, t=2, p=1).
@@ -38,52 +41,20 @@ pub async fn hash_password(password: SecretString) -> Result<String, PasswordErr
 }
 
 /// A real hash of nothing anyone knows, verified when the user does not
-/// exist, so that an unknown username costs the same time as a wrong password.
-static DUMMY_HASH: LazyLock<Option<String>> =
+/// exist, so that an unknown username costs the same time as a wrong password
+/// (see `password_pool`, where passwords are verified).
+pub(super) static DUMMY_HASH: LazyLock<Option<String>> =
     LazyLock::new(|| hash_blocking("tollgate-dummy-password").ok());
-
-/// Verifies `password` against `stored` (or the dummy hash when `None`).
-/// Returns false for `None` whatever the password.
-pub async fn verify_password(
-    password: SecretString,
-    stored: Option<String>,
-) -> Result<bool, PasswordError> {
-    tokio::task::spawn_blocking(move || {
-        let known = stored.is_some();
-        let Some(phc) = stored.or_else(|| DUMMY_HASH.clone()) else {
-            return Ok(false);
-        };
-        let parsed = PasswordHash::new(&phc).map_err(|e| PasswordError::Hash(e.to_string()))?;
-        let ok = argon2()?
-            .verify_password(password.secret().as_bytes(), &parsed)
-            .is_ok();
-        Ok(ok && known)
-    })
-    .await?
-}
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn a_hash_verifies_its_password_and_nothing_else() {
+    async fn a_hash_uses_owasp_parameters() {
         let hash = hash_password(SecretString::new("correct horse".into()))
             .await
             .expect("hash");
         assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
-        let ok = verify_password(
-            SecretString::new("correct horse".into()),
-            Some(hash.clone()),
-        );
-        assert!(ok.await.expect("verify"));
-        let bad = verify_password(SecretString::new("wrong".into()), Some(hash));
-        assert!(!bad.await.expect("verify"));
-    }
-
-    #[tokio::test]
-    async fn an_unknown_user_never_verifies() {
-        let r = verify_password(SecretString::new("tollgate-dummy-password".into()), None);
-        assert!(!r.await.expect("verify"));
     }
 }

@@ -20,6 +20,7 @@ mod keys;
 mod layout;
 mod login;
 mod ops;
+mod password_burst;
 mod password_grant;
 mod real_clients;
 mod real_port;

@@ -3,13 +3,14 @@
 //! to decide (`authorize::proceed`).
 
 use poem::Response;
-use poem::http::StatusCode;
+use poem::http::header::RETRY_AFTER;
+use poem::http::{HeaderValue, StatusCode};
 use poem::web::cookie::CookieJar;
 use tracing::info;
 
 use super::request::AuthorizationRequest;
 use crate::oauth::params::Params;
-use crate::secrets::{SecretString, verify_password};
+use crate::secrets::{PasswordError, RETRY_AFTER_SECONDS, SecretString};
 use crate::state::AppState;
 use crate::store;
 use crate::web::pages::{LoginPage, internal_page, render};
@@ -39,6 +40,26 @@ pub fn show(
     )
 }
 
+/// Every password worker is taken: the form again, a 503 and when to retry.
+fn busy(
+    state: &AppState,
+    jar: &CookieJar,
+    request: &AuthorizationRequest,
+    username: &str,
+) -> Response {
+    let mut page = show(
+        state,
+        jar,
+        request,
+        username,
+        Some("Too many people are signing in right now. Please try again in a moment."),
+        StatusCode::SERVICE_UNAVAILABLE,
+    );
+    page.headers_mut()
+        .insert(RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECONDS));
+    page
+}
+
 /// A new session for the person who signed in, or the page to show instead
 /// (the form again, or an error).
 pub async fn submit(
@@ -64,12 +85,18 @@ pub async fn submit(
         .await
         .map_err(|e| internal_page("user lookup failed", e))?;
     // An unknown user costs one dummy verification, like a wrong password.
-    let verified = verify_password(
-        SecretString::new(password.to_owned()),
-        user.as_ref().map(|u| u.password_hash.clone()),
-    )
-    .await
-    .map_err(|e| internal_page("password verification failed", e))?;
+    let verified = match state
+        .passwords
+        .verify(
+            SecretString::new(password.to_owned()),
+            user.as_ref().map(|u| u.password_hash.clone()),
+        )
+        .await
+    {
+        Ok(verified) => verified,
+        Err(PasswordError::Busy) => return Err(busy(state, jar, request, username)),
+        Err(e) => return Err(internal_page("password verification failed", e)),
+    };
     let Some(user) = user.filter(|_| verified) else {
         info!(client_id = %request.client.id, "login failed");
         return Err(again(FAILED));

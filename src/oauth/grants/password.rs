@@ -7,10 +7,10 @@ use super::requested_scopes;
 use crate::auth::Subject;
 use crate::domain::GrantType;
 use crate::oauth::client_auth::AuthenticatedClient;
-use crate::oauth::error::TokenError;
+use crate::oauth::error::{TokenError, TokenErrorCode};
 use crate::oauth::issue::{self, Issue, TokenResponse};
 use crate::oauth::params::Params;
-use crate::secrets::{SecretString, verify_password};
+use crate::secrets::{PasswordError, SecretString};
 use crate::state::AppState;
 use crate::store;
 
@@ -33,12 +33,20 @@ pub async fn exchange(
     let scopes = requested_scopes(params, &client.scopes)?;
     let user = store::users::find_by_username(&state.db, username).await?;
     // Unknown users verify against a dummy hash: same time, same answer.
-    let ok = verify_password(
-        SecretString::new(password.to_owned()),
-        user.as_ref().map(|u| u.password_hash.clone()),
-    )
-    .await
-    .map_err(TokenError::server)?;
+    let ok = state
+        .passwords
+        .verify(
+            SecretString::new(password.to_owned()),
+            user.as_ref().map(|u| u.password_hash.clone()),
+        )
+        .await
+        .map_err(|e| match e {
+            PasswordError::Busy => TokenError::new(
+                TokenErrorCode::TemporarilyUnavailable,
+                "too many sign-ins at once; retry shortly",
+            ),
+            e => TokenError::server(e),
+        })?;
     let Some(user) = user.filter(|_| ok) else {
         return Err(TokenError::invalid_grant("invalid username or password"));
     };
