@@ -66,6 +66,7 @@ struct FileSettings {
     log: Option<String>,
     password_workers: Option<usize>,
     password_queue: Option<usize>,
+    metrics_token: Option<String>,
 }
 
 /// A duration in the file may be `"15m"` or a plain number of seconds.
@@ -101,6 +102,8 @@ pub struct Settings {
     pub password_workers: usize,
     /// Password checks that may wait; beyond them, 503.
     pub password_queue: usize,
+    /// When set, `/metrics` answers only `Authorization: Bearer <token>`.
+    pub metrics_token: Option<SecretString>,
 }
 
 /// Where a value came from, for error messages.
@@ -215,6 +218,9 @@ impl Settings {
             &(8 * workers).to_string(),
         )
         .parse_with(|s| parse_count(s, 0))?;
+        // No flag: a secret on the command line is visible to every user.
+        let metrics_token =
+            pick("metrics_token", &None, file.metrics_token, "").parse_with(parse_metrics_token)?;
 
         Ok(Self {
             database_url: database_url.parse_with(parse_database_url)?,
@@ -231,6 +237,7 @@ impl Settings {
             })?,
             password_workers: workers,
             password_queue: queue,
+            metrics_token,
         })
     }
 
@@ -253,6 +260,7 @@ impl Settings {
             log: "warn".to_owned(),
             password_workers: 2,
             password_queue: 64,
+            metrics_token: None,
         }
     }
 
@@ -350,6 +358,15 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// Empty means none; otherwise long enough not to be guessed.
+fn parse_metrics_token(s: &str) -> Result<Option<SecretString>, String> {
+    match s.chars().count() {
+        0 => Ok(None),
+        n if n < 16 => Err("must be at least 16 characters (or empty for none)".to_owned()),
+        _ => Ok(Some(SecretString::new(s.to_owned()))),
+    }
+}
+
 /// A whole number, at least `min` and at most 1024.
 fn parse_count(s: &str, min: usize) -> Result<usize, String> {
     match s.parse::<usize>() {
@@ -424,6 +441,26 @@ mod tests {
             .expect_err("zero workers")
             .to_string();
         assert!(msg.contains("password_workers"), "{msg}");
+    }
+
+    #[test]
+    fn a_metrics_token_comes_from_the_environment_and_must_be_long() {
+        let s = Settings::load(&SettingsArgs::default(), no_env).expect("loads");
+        assert!(s.metrics_token.is_none());
+        let env = |k: &str| (k == "TOLLGATE_METRICS_TOKEN").then(|| "0123456789abcdef".to_owned());
+        let s = Settings::load(&SettingsArgs::default(), env).expect("loads");
+        assert_eq!(
+            s.metrics_token.map(|t| t.secret().to_owned()).as_deref(),
+            Some("0123456789abcdef")
+        );
+        let env = |k: &str| (k == "TOLLGATE_METRICS_TOKEN").then(|| "short".to_owned());
+        let msg = Settings::load(&SettingsArgs::default(), env)
+            .expect_err("too short")
+            .to_string();
+        assert!(
+            msg.contains("metrics_token") && !msg.contains("short\""),
+            "{msg}"
+        );
     }
 
     #[test]

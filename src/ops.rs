@@ -1,8 +1,10 @@
 //! `/healthz`, `/readyz` and `/metrics`.
 
 use poem::http::StatusCode;
+use poem::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use poem::web::Data;
-use poem::{IntoResponse, Response, Route, get, handler};
+use poem::{IntoResponse, Request, Response, Route, get, handler};
+use subtle::ConstantTimeEq;
 use tracing::warn;
 
 use crate::state::AppState;
@@ -26,7 +28,21 @@ async fn readyz(state: Data<&AppState>) -> Response {
 }
 
 #[handler]
-fn metrics(state: Data<&AppState>) -> Response {
+fn metrics(req: &Request, state: Data<&AppState>) -> Response {
+    if let Some(token) = &state.settings.metrics_token {
+        let presented = req
+            .headers()
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        let matches: bool = presented.as_bytes().ct_eq(token.secret().as_bytes()).into();
+        if !matches {
+            return StatusCode::UNAUTHORIZED
+                .with_header(WWW_AUTHENTICATE, r#"Bearer realm="metrics""#)
+                .into_response();
+        }
+    }
     match state.metrics.render() {
         Ok(text) => text
             .with_content_type("text/plain; version=0.0.4")

@@ -1,11 +1,13 @@
+use std::borrow::Cow;
 use std::time::Instant;
 
-use poem::http::StatusCode;
+use poem::http::{Method, StatusCode};
 use poem::{Endpoint, IntoResponse, Request, Response};
 use poem_openapi::OperationId;
 use tracing::info;
 use tracing_subscriber::EnvFilter;
 
+use crate::oauth;
 use crate::state::AppState;
 
 /// Logs to stderr, filtered by `filter` (`TOLLGATE_LOG`). Safe to call twice.
@@ -33,11 +35,12 @@ pub async fn observe<E: Endpoint>(next: E, req: Request) -> poem::Result<Respons
     let elapsed = started.elapsed();
     let status = resp.status();
     let route = route_label(&resp, &path, status);
+    let method = method_label(&method);
     if let Some(metrics) = metrics {
-        metrics.observe(method.as_str(), &route, status.as_u16(), elapsed);
+        metrics.observe(method, &route, status.as_u16(), elapsed);
     }
     info!(
-        method = %method,
+        method,
         route = %route,
         status = status.as_u16(),
         latency_ms = elapsed.as_secs_f64() * 1000.0,
@@ -46,21 +49,57 @@ pub async fn observe<E: Endpoint>(next: E, req: Request) -> poem::Result<Respons
     Ok(resp)
 }
 
-/// A label of bounded cardinality: the API operation when there is one,
-/// the path for the few fixed routes, and one label for unmatched paths.
-fn route_label(resp: &Response, path: &str, status: StatusCode) -> String {
+/// Paths answered by a fixed route, which are their own label.
+const FIXED_ROUTES: [&str; 12] = [
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/openapi.json",
+    "/.well-known/oauth-authorization-server",
+    "/.well-known/openid-configuration",
+    oauth::AUTHORIZE_PATH,
+    oauth::TOKEN_PATH,
+    oauth::REVOKE_PATH,
+    oauth::INTROSPECT_PATH,
+    oauth::JWKS_PATH,
+    oauth::LOGOUT_PATH,
+];
+
+/// The method as a label: the standard ones, and `other` for anything
+/// made up, so that no request can add series of its own.
+fn method_label(method: &Method) -> &'static str {
+    const KNOWN: [Method; 7] = [
+        Method::GET,
+        Method::HEAD,
+        Method::POST,
+        Method::PUT,
+        Method::DELETE,
+        Method::PATCH,
+        Method::OPTIONS,
+    ];
+    KNOWN
+        .iter()
+        .find(|m| *m == method)
+        .map_or("other", Method::as_str)
+}
+
+/// A label from a fixed set: the API operation when there is one, the
+/// path of a fixed route, `unmatched` for unknown paths and `other` for
+/// anything else.
+fn route_label(resp: &Response, path: &str, status: StatusCode) -> Cow<'static, str> {
     if let Some(op) = resp.data::<OperationId>() {
-        return op.to_string();
+        return Cow::Owned(op.to_string());
     }
     if status == StatusCode::NOT_FOUND || status == StatusCode::METHOD_NOT_ALLOWED {
-        return "unmatched".to_owned();
+        return Cow::Borrowed("unmatched");
     }
     if path.starts_with("/api/") {
         // Rejected before reaching an operation (e.g. unparseable body).
-        return "api_rejected".to_owned();
+        return Cow::Borrowed("api_rejected");
     }
-    if path.starts_with("/docs") {
-        return "/docs".to_owned();
+    if path == "/docs" || path.starts_with("/docs/") {
+        return Cow::Borrowed("/docs");
     }
-    path.to_owned()
+    let fixed = FIXED_ROUTES.iter().find(|r| **r == path);
+    Cow::Borrowed(fixed.copied().unwrap_or("other"))
 }

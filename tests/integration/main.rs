@@ -19,6 +19,7 @@ mod introspect;
 mod keys;
 mod layout;
 mod login;
+mod metrics;
 mod ops;
 mod password_burst;
 mod password_grant;

@@ -1,0 +1,80 @@
+//! `/metrics` stays bounded whatever requests arrive, and can be closed to
+//! all but a bearer token.
+
+use poem::http::{Method, StatusCode};
+use tollgate::secrets::SecretString;
+
+use crate::helpers::TestApp;
+
+async fn metrics_text(app: &TestApp) -> String {
+    let resp = app.client.get("/metrics").send().await;
+    resp.assert_status_is_ok();
+    resp.0.into_body().into_string().await.unwrap()
+}
+
+fn request_series(text: &str) -> usize {
+    text.lines()
+        .filter(|l| l.starts_with("tollgate_http_requests_total{"))
+        .count()
+}
+
+#[tokio::test]
+async fn made_up_methods_and_paths_add_no_series() {
+    // Arrange
+    let app = TestApp::spawn().await;
+
+    // Act: forty made-up methods, forty made-up paths.
+    for i in 0..40 {
+        let method = Method::from_bytes(format!("FOO{i}").as_bytes()).unwrap();
+        app.client.request(method, "/healthz").send().await;
+        app.client.get(format!("/nowhere/{i}")).send().await;
+        app.client
+            .request(Method::POST, format!("/.well-known/x{i}"))
+            .send()
+            .await;
+    }
+
+    // Assert
+    let text = metrics_text(&app).await;
+    assert!(!text.contains("FOO"), "{text}");
+    assert!(!text.contains("nowhere"), "{text}");
+    assert!(text.contains(r#"method="other""#), "{text}");
+    assert!(request_series(&text) <= 4, "{text}");
+}
+
+#[tokio::test]
+async fn with_a_token_set_metrics_need_it_as_a_bearer() {
+    // Arrange
+    let token = "metrics-token-0123456789";
+    let app = TestApp::spawn_with(|s| {
+        s.metrics_token = Some(SecretString::new(token.to_owned()));
+    })
+    .await;
+
+    // Act
+    let none = app.client.get("/metrics").send().await;
+    let wrong = app
+        .client
+        .get("/metrics")
+        .header("authorization", "Bearer metrics-token-0123456780")
+        .send()
+        .await;
+    let right = app
+        .client
+        .get("/metrics")
+        .header("authorization", format!("Bearer {token}"))
+        .send()
+        .await;
+
+    // Assert
+    for resp in [&none, &wrong] {
+        assert_eq!(resp.0.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            resp.0.headers().get("www-authenticate").unwrap(),
+            r#"Bearer realm="metrics""#
+        );
+    }
+    right.assert_status_is_ok();
+    let text = right.0.into_body().into_string().await.unwrap();
+    assert!(text.contains("tollgate_http_requests_total"), "{text}");
+}
