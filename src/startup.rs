@@ -13,7 +13,11 @@ pub fn app(state: AppState) -> impl Endpoint + 'static {
     let route = crate::api::routes(Route::new(), &state.settings);
     let route = crate::ops::routes(route);
     let route = crate::oauth::routes(route);
-    route.around(crate::telemetry::observe).data(state)
+    let headers = crate::web::SecurityHeaders::new(&state.settings);
+    route
+        .with(headers)
+        .around(crate::telemetry::observe)
+        .data(state)
 }
 
 /// A bound, migrated server, ready to run.

@@ -10,7 +10,8 @@ use std::sync::OnceLock;
 
 use bytes::Bytes;
 use poem::endpoint::BoxEndpoint;
-use poem::http::header::CONTENT_TYPE;
+use poem::http::HeaderValue;
+use poem::http::header::{CONTENT_SECURITY_POLICY, CONTENT_TYPE, X_FRAME_OPTIONS};
 use poem::{Endpoint, EndpointExt, Request, Response, Route};
 
 use crate::config::Settings;
@@ -18,6 +19,13 @@ use crate::config::Settings;
 /// The explorer's OAuth client: public and first-party, registered by
 /// `serve --demo` under this id.
 pub const EXPLORER_CLIENT_ID: &str = "tollgate-docs-explorer";
+
+/// The explorer's pages run Swagger UI's inline script and styles; they may
+/// talk to this server only, load nothing from elsewhere, and never be
+/// framed.
+const EXPLORER_CSP: &str = "default-src 'self'; script-src 'self' 'unsafe-inline'; \
+    style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
+    frame-ancestors 'none'; base-uri 'none'; object-src 'none'; form-action 'self'";
 
 /// Where the bundled page ends its `SwaggerUIBundle({...})` call.
 const BUNDLE_CALL_END: &str = "        deepLinking: true,\n    })";
@@ -70,6 +78,8 @@ impl Endpoint for Page {
         });
         Ok(Response::builder()
             .header(CONTENT_TYPE, "text/html; charset=utf-8")
+            .header(CONTENT_SECURITY_POLICY, EXPLORER_CSP)
+            .header(X_FRAME_OPTIONS, "DENY")
             .body(html.clone()))
     }
 }
@@ -89,7 +99,14 @@ impl Endpoint for Receiver {
                 .map_to_response()
                 .boxed()
         });
-        bundled.call(req).await
+        let mut resp = bundled.call(req).await?;
+        let headers = resp.headers_mut();
+        headers.insert(
+            CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(EXPLORER_CSP),
+        );
+        headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        Ok(resp)
     }
 }
 

@@ -3,3 +3,63 @@
 pub mod cookies;
 pub mod pages;
 pub mod session;
+
+use poem::http::HeaderValue;
+use poem::http::header::{REFERRER_POLICY, STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS};
+use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
+
+use crate::config::Settings;
+
+/// Headers for every answer, errors included: no MIME sniffing; no
+/// `Referer` (a page's URL holds the authorization request, a redirect's
+/// the code); and, when the issuer is https, HSTS, so that a browser never
+/// tries plain http again.
+pub struct SecurityHeaders {
+    hsts: bool,
+}
+
+impl SecurityHeaders {
+    pub fn new(settings: &Settings) -> Self {
+        Self {
+            hsts: settings.issuer.scheme() == "https",
+        }
+    }
+}
+
+impl<E: Endpoint> Middleware<E> for SecurityHeaders {
+    type Output = SecurityHeadersEndpoint<E>;
+
+    fn transform(&self, inner: E) -> Self::Output {
+        SecurityHeadersEndpoint {
+            inner,
+            hsts: self.hsts,
+        }
+    }
+}
+
+pub struct SecurityHeadersEndpoint<E> {
+    inner: E,
+    hsts: bool,
+}
+
+impl<E: Endpoint> Endpoint for SecurityHeadersEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, req: Request) -> poem::Result<Response> {
+        // Errors become answers here, so that they get the headers too.
+        let mut resp = match self.inner.call(req).await {
+            Ok(resp) => resp.into_response(),
+            Err(e) => e.into_response(),
+        };
+        let headers = resp.headers_mut();
+        headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+        headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+        if self.hsts {
+            headers.insert(
+                STRICT_TRANSPORT_SECURITY,
+                HeaderValue::from_static("max-age=31536000"),
+            );
+        }
+        Ok(resp)
+    }
+}

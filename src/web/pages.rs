@@ -49,23 +49,51 @@ pub struct LogoutPage<'a> {
 }
 
 /// Renders a page with the headers every page of ours carries: never
-/// cached, never framed (the consent button must not be clickjacked).
+/// cached, never framed (the consent button must not be clickjacked), and
+/// forms that post only back to us.
 pub fn render(page: &impl Template, status: StatusCode) -> Response {
+    render_form(page, status, None)
+}
+
+/// As [`render`], for a page whose form's answer redirects to the client:
+/// `redirect_to` (the client's redirect URI) joins the CSP's `form-action`,
+/// which browsers also apply to the redirect after a form is sent.
+pub fn render_form(
+    page: &impl Template,
+    status: StatusCode,
+    redirect_to: Option<&str>,
+) -> Response {
+    let mut form_action = "'self'".to_owned();
+    if let Some(source) = redirect_to.and_then(csp_source) {
+        form_action.push(' ');
+        form_action.push_str(&source);
+    }
+    let csp = format!(
+        "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; \
+         base-uri 'none'; form-action {form_action}"
+    );
     match page.render() {
         Ok(html) => html
             .with_status(status)
             .with_content_type("text/html; charset=utf-8")
             .with_header(CACHE_CONTROL, "no-store")
             .with_header(X_FRAME_OPTIONS, "DENY")
-            .with_header(
-                CONTENT_SECURITY_POLICY,
-                "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
-            )
+            .with_header(CONTENT_SECURITY_POLICY, csp)
             .into_response(),
         Err(e) => {
             error!(error = %e, "template failed to render");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
+    }
+}
+
+/// The CSP source that allows a redirect to `uri`: its origin, or its
+/// scheme for a native app's private-use scheme (RFC 8252 §7.1).
+fn csp_source(uri: &str) -> Option<String> {
+    let url = url::Url::parse(uri).ok()?;
+    match url.scheme() {
+        "http" | "https" => Some(url.origin().ascii_serialization()),
+        scheme => Some(format!("{scheme}:")),
     }
 }
 

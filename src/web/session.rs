@@ -7,7 +7,7 @@ use poem::web::cookie::CookieJar;
 use sea_orm::DbErr;
 use subtle::ConstantTimeEq;
 
-use super::cookies;
+use super::cookies::{self, CookieName};
 use crate::secrets::{TokenKind, generate_token, lookup_hash};
 use crate::state::AppState;
 use crate::store;
@@ -30,7 +30,7 @@ impl Session {
 
 /// The live session named by the request's cookie, if any.
 pub async fn current(state: &AppState, jar: &CookieJar) -> Result<Option<Session>, DbErr> {
-    let Some(cookie) = jar.get(cookies::SESSION) else {
+    let Some(cookie) = cookies::get(&state.settings, jar, CookieName::Session) else {
         return Ok(None);
     };
     let Some((record, user)) =
@@ -68,7 +68,7 @@ pub async fn start(
     store::sessions::insert(&state.db, record.clone()).await?;
     jar.add(cookies::new_cookie(
         &state.settings,
-        cookies::SESSION,
+        CookieName::Session,
         id.secret(),
         ttl,
     ));
@@ -78,14 +78,14 @@ pub async fn start(
 /// Ends the session and clears the cookie.
 pub async fn end(state: &AppState, jar: &CookieJar, session: Session) -> Result<(), DbErr> {
     store::sessions::delete(&state.db, session.record).await?;
-    cookies::remove(&state.settings, jar, cookies::SESSION);
+    cookies::remove(&state.settings, jar, CookieName::Session);
     Ok(())
 }
 
 /// The login form's CSRF token: reuses the browser's cookie if it has one,
 /// else sets a new one. The form must echo it (double submit).
 pub fn login_csrf(state: &AppState, jar: &CookieJar) -> String {
-    if let Some(c) = jar.get(cookies::LOGIN_CSRF)
+    if let Some(c) = cookies::get(&state.settings, jar, CookieName::LoginCsrf)
         && c.value_str().len() >= 32
     {
         return c.value_str().to_owned();
@@ -93,7 +93,7 @@ pub fn login_csrf(state: &AppState, jar: &CookieJar) -> String {
     let token = generate_token(TokenKind::Session).secret().to_owned();
     jar.add(cookies::new_cookie(
         &state.settings,
-        cookies::LOGIN_CSRF,
+        CookieName::LoginCsrf,
         &token,
         state.settings.session_ttl,
     ));
@@ -101,8 +101,8 @@ pub fn login_csrf(state: &AppState, jar: &CookieJar) -> String {
 }
 
 /// Whether the submitted login CSRF token equals the cookie's.
-pub fn login_csrf_matches(jar: &CookieJar, submitted: &str) -> bool {
-    match jar.get(cookies::LOGIN_CSRF) {
+pub fn login_csrf_matches(state: &AppState, jar: &CookieJar, submitted: &str) -> bool {
+    match cookies::get(&state.settings, jar, CookieName::LoginCsrf) {
         Some(c) if !submitted.is_empty() => {
             c.value_str().as_bytes().ct_eq(submitted.as_bytes()).into()
         }

@@ -297,7 +297,8 @@ async fn on_an_https_issuer_the_session_cookie_is_secure() {
     // Assert
     assert_eq!(page.status, 303, "{}", page.body);
     assert_eq!(page.redirect_params()["iss"], "https://auth.example");
-    let cookie = set_cookie(&page, "tollgate_session").expect("a session cookie");
+    // The __Host- prefix: no subdomain can plant or overwrite it.
+    let cookie = set_cookie(&page, "__Host-tollgate_session").expect("a session cookie");
     let attributes = cookie_attributes(&cookie);
     assert!(attributes.contains(&"secure".to_owned()), "{cookie}");
     assert!(attributes.contains(&"httponly".to_owned()), "{cookie}");

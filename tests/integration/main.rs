@@ -15,6 +15,7 @@ mod client_credentials;
 mod consent;
 mod discovery;
 mod explorer;
+mod headers;
 mod introspect;
 mod keys;
 mod layout;

@@ -17,7 +17,7 @@ use crate::domain::ScopeSet;
 use crate::oauth::params::Params;
 use crate::state::AppState;
 use crate::store;
-use crate::web::pages::{ConsentPage, ScopeLine, error_page, internal_page, render};
+use crate::web::pages::{ConsentPage, ScopeLine, error_page, internal_page, render_form};
 use crate::web::session::{self, Session};
 
 /// What came of a submitted consent form.
@@ -73,7 +73,7 @@ async fn stored(state: &AppState, user_id: Uuid, client_id: &str) -> Result<Scop
 }
 
 pub fn show(request: &AuthorizationRequest, session: &Session) -> Response {
-    render(
+    render_form(
         &ConsentPage {
             client_name: &request.client.name,
             username: &session.user.username,
@@ -89,6 +89,7 @@ pub fn show(request: &AuthorizationRequest, session: &Session) -> Response {
                 .collect(),
         },
         StatusCode::OK,
+        Some(request.target.redirect_uri()),
     )
 }
 

@@ -13,7 +13,7 @@ use crate::oauth::params::Params;
 use crate::secrets::{PasswordError, RETRY_AFTER_SECONDS, SecretString};
 use crate::state::AppState;
 use crate::store;
-use crate::web::pages::{LoginPage, internal_page, render};
+use crate::web::pages::{LoginPage, internal_page, render_form};
 use crate::web::session::{self, Session};
 
 /// The one message for every failed login: it never says which field was wrong.
@@ -28,7 +28,7 @@ pub fn show(
     status: StatusCode,
 ) -> Response {
     let csrf_token = session::login_csrf(state, jar);
-    render(
+    render_form(
         &LoginPage {
             client_name: &request.client.name,
             action: &request.action,
@@ -37,6 +37,7 @@ pub fn show(
             error,
         },
         status,
+        Some(request.target.redirect_uri()),
     )
 }
 
@@ -70,7 +71,7 @@ pub async fn submit(
 ) -> Result<Session, Response> {
     let username = form.get("username").unwrap_or("");
     let again = |message| show(state, jar, request, username, Some(message), StatusCode::OK);
-    if !session::login_csrf_matches(jar, form.get("csrf_token").unwrap_or("")) {
+    if !session::login_csrf_matches(state, jar, form.get("csrf_token").unwrap_or("")) {
         return Err(show(
             state,
             jar,
