@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use crate::domain::{
     ClientKind, GrantType, GrantTypes, Password, RedirectUri, ScopeSet, Username, ValidationError,
+    check_line,
 };
 use crate::secrets::{self, PasswordError, SecretString, TokenKind};
 use crate::store;
@@ -77,6 +78,7 @@ pub async fn create_client(
     if name.is_empty() || name.chars().count() > 100 {
         return Err(ValidationError::new("client name must be 1 to 100 characters").into());
     }
+    check_line("client name", name)?;
     let kind = if req.public {
         ClientKind::Public
     } else {
@@ -160,6 +162,7 @@ pub async fn create_api_key(
     if name.is_empty() || name.chars().count() > 100 {
         return Err(ValidationError::new("key name must be 1 to 100 characters").into());
     }
+    check_line("key name", name)?;
     let scopes = ScopeSet::parse_list(scopes)?;
     if scopes.is_empty() {
         return Err(ValidationError::new("an API key needs at least one --scope").into());

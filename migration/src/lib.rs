@@ -8,6 +8,7 @@ mod m20261125_000002_create_clients;
 mod m20261125_000003_create_api_keys;
 mod m20261125_000004_create_posts;
 mod m20261125_000005_create_oauth_tables;
+mod m20261201_000006_case_insensitive_usernames;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_create_api_keys::Migration),
             Box::new(m20261125_000004_create_posts::Migration),
             Box::new(m20261125_000005_create_oauth_tables::Migration),
+            Box::new(m20261201_000006_case_insensitive_usernames::Migration),
         ]
     }
 }

@@ -25,3 +25,27 @@ impl ValidationError {
         Self(message.into())
     }
 }
+
+/// Refuses control characters in a one-line text `field` (NUL among them,
+/// which PostgreSQL cannot store at all).
+pub fn check_line(field: &str, value: &str) -> Result<(), ValidationError> {
+    if value.chars().any(char::is_control) {
+        return Err(ValidationError::new(format!(
+            "{field} must not contain control characters"
+        )));
+    }
+    Ok(())
+}
+
+/// As [`check_line`], allowing tabs and line breaks.
+pub fn check_text(field: &str, value: &str) -> Result<(), ValidationError> {
+    if value
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    {
+        return Err(ValidationError::new(format!(
+            "{field} must not contain control characters other than tabs and line breaks"
+        )));
+    }
+    Ok(())
+}

@@ -14,6 +14,7 @@ impl PostTitle {
         if s.chars().count() > Self::MAX_CHARS {
             return Err(ValidationError::new("title must be at most 200 characters"));
         }
+        super::check_line("title", &s)?;
         Ok(Self(s))
     }
 
@@ -35,6 +36,7 @@ impl PostBody {
                 "body must be at most 102400 bytes (100 KiB)",
             ));
         }
+        super::check_text("body", &s)?;
         Ok(Self(s))
     }
 
@@ -46,6 +48,16 @@ impl PostBody {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_are_refused_but_line_breaks_in_a_body_are_not() {
+        let err = PostTitle::parse("a\0b".into()).expect_err("NUL");
+        assert!(err.0.contains("title"), "{err}");
+        assert!(PostTitle::parse("tab\there".into()).is_err());
+        let err = PostBody::parse("x\u{1b}[31m".into()).expect_err("escape");
+        assert!(err.0.contains("body"), "{err}");
+        assert!(PostBody::parse("line one\r\nline\ttwo\n".into()).is_ok());
+    }
 
     #[test]
     fn titles_are_bounded_in_characters_not_bytes() {

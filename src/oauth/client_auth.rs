@@ -61,6 +61,11 @@ pub async fn authenticated_form(
     body: Body,
 ) -> Result<(Params, AuthenticatedClient), TokenError> {
     let params = read_form(req, body).await?;
+    if let Some(name) = params.with_control_character() {
+        return Err(TokenError::invalid_request(format!(
+            "{name} contains a control character"
+        )));
+    }
     let client = authenticate(state, req.headers(), &params).await?;
     if let Some(name) = params.duplicate() {
         return Err(TokenError::invalid_request(format!(

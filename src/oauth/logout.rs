@@ -4,11 +4,10 @@ use poem::http::StatusCode;
 use poem::web::Data;
 use poem::web::cookie::CookieJar;
 use poem::{Body, Response, handler};
-use tracing::error;
 
 use super::params::Params;
 use crate::state::AppState;
-use crate::web::pages::{LogoutPage, error_page, render};
+use crate::web::pages::{LogoutPage, error_page, internal_page, render};
 use crate::web::session;
 
 #[handler]
@@ -25,14 +24,7 @@ pub async fn get(jar: &CookieJar, state: Data<&AppState>) -> Response {
             },
             StatusCode::OK,
         ),
-        Err(e) => {
-            error!(error = %e, "session lookup failed");
-            error_page(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Error",
-                "Please try again.",
-            )
-        }
+        Err(e) => internal_page("session lookup failed", e),
     }
 }
 
@@ -63,23 +55,11 @@ pub async fn post(jar: &CookieJar, body: Body, state: Data<&AppState>) -> Respon
                 );
             }
             if let Err(e) = session::end(&state, jar, s).await {
-                error!(error = %e, "ending a session failed");
-                return error_page(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "Error",
-                    "Please try again.",
-                );
+                return internal_page("ending a session failed", e);
             }
             render(&signed_out, StatusCode::OK)
         }
         Ok(None) => render(&signed_out, StatusCode::OK),
-        Err(e) => {
-            error!(error = %e, "session lookup failed");
-            error_page(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Error",
-                "Please try again.",
-            )
-        }
+        Err(e) => internal_page("session lookup failed", e),
     }
 }

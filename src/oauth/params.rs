@@ -9,6 +9,8 @@ pub struct Params {
     map: HashMap<String, String>,
     /// Every name that appeared more than once, in order of discovery.
     duplicates: Vec<String>,
+    /// Every name whose value holds a control character, in order.
+    controls: Vec<String>,
 }
 
 impl Params {
@@ -17,6 +19,9 @@ impl Params {
         for (k, v) in url::form_urlencoded::parse(encoded) {
             if v.is_empty() {
                 continue;
+            }
+            if v.chars().any(char::is_control) && !params.controls.iter().any(|c| c == k.as_ref()) {
+                params.controls.push(k.clone().into_owned());
             }
             if params.map.contains_key(k.as_ref()) {
                 if !params.duplicates.iter().any(|d| d == k.as_ref()) {
@@ -38,6 +43,12 @@ impl Params {
         self.duplicates.first().map(String::as_str)
     }
 
+    /// The first parameter whose value holds a control character. No OAuth
+    /// value has one (RFC 6749 Appendix A), and PostgreSQL cannot store a NUL.
+    pub fn with_control_character(&self) -> Option<&str> {
+        self.controls.first().map(String::as_str)
+    }
+
     /// Whether `name` appeared more than once, whatever else did too.
     pub fn is_duplicated(&self, name: &str) -> bool {
         self.duplicates.iter().any(|d| d == name)
@@ -47,6 +58,16 @@ impl Params {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_control_character_in_a_value_is_named() {
+        let p = Params::parse(b"a=1&username=al%00ice&b=x%0Ay");
+        assert_eq!(p.with_control_character(), Some("username"));
+        assert_eq!(
+            Params::parse(b"a=1&b=two%20words").with_control_character(),
+            None
+        );
+    }
 
     #[test]
     fn values_are_decoded_and_duplicates_noticed() {

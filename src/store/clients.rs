@@ -47,6 +47,11 @@ pub async fn create(
 }
 
 pub async fn find(db: &impl ConnectionTrait, client_id: &str) -> Result<Option<Client>, DbErr> {
+    // No registered id holds a control character; PostgreSQL cannot even
+    // compare one with a NUL byte.
+    if client_id.chars().any(char::is_control) {
+        return Ok(None);
+    }
     client::Entity::find_by_id(client_id.to_owned())
         .one(db)
         .await?

@@ -1,8 +1,8 @@
 use chrono::{DateTime, Utc};
 use entity::user;
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    Set,
+    ActiveModelTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 use uuid::Uuid;
 
@@ -40,12 +40,21 @@ pub async fn create(
     })
 }
 
+/// The user whose name equals `username` ignoring case (through the index
+/// on `lower(username)`). A string that cannot be a username (a NUL byte,
+/// say, which PostgreSQL cannot even compare) matches nobody.
 pub async fn find_by_username(
     db: &impl ConnectionTrait,
     username: &str,
 ) -> Result<Option<user::Model>, DbErr> {
+    if Username::parse(username).is_err() {
+        return Ok(None);
+    }
     user::Entity::find()
-        .filter(user::Column::Username.eq(username))
+        .filter(
+            Expr::expr(Func::lower(Expr::col(user::Column::Username)))
+                .eq(username.to_ascii_lowercase()),
+        )
         .one(db)
         .await
 }

@@ -16,6 +16,7 @@ mod consent;
 mod discovery;
 mod explorer;
 mod headers;
+mod input;
 mod introspect;
 mod keys;
 mod layout;

@@ -62,6 +62,13 @@ pub async fn post(req: &Request, jar: &CookieJar, body: Body, state: Data<&AppSt
         );
     };
     let form = Params::parse(&bytes);
+    if let Some(name) = form.with_control_character() {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "Bad form",
+            &format!("The field {name} contains characters that are not allowed."),
+        );
+    }
     if form.get("decision").is_some() {
         match consent::decide(&state, jar, &request, &form).await {
             Decision::Allowed(session) => issue_code(&state, &request, &session.user, status).await,
@@ -155,7 +162,7 @@ fn refuse(
 ) -> Response {
     AuthorizeRedirectError {
         code,
-        description,
+        description: description.into(),
         target: request.target.clone(),
     }
     .into_response(state.settings.issuer_str(), status)

@@ -1,6 +1,8 @@
 //! The redirect channel of the authorization endpoint: answers that go back
 //! to the client, which only a validated redirect URI may carry.
 
+use std::borrow::Cow;
+
 use poem::Response;
 use poem::http::StatusCode;
 use poem::http::header::{CACHE_CONTROL, LOCATION};
@@ -55,7 +57,7 @@ impl ValidatedRedirect {
 /// An error sent back to the client (RFC 6749 §4.1.2.1).
 pub struct AuthorizeRedirectError {
     pub code: AuthorizeErrorCode,
-    pub description: &'static str,
+    pub description: Cow<'static, str>,
     pub target: ValidatedRedirect,
 }
 
@@ -63,14 +65,14 @@ impl AuthorizeRedirectError {
     pub fn into_response(self, issuer: &str, status: StatusCode) -> Response {
         info!(
             error = self.code.as_str(),
-            description = self.description,
+            description = %self.description,
             "authorization request refused"
         );
         self.target.answer(
             issuer,
             &[
                 ("error", self.code.as_str()),
-                ("error_description", self.description),
+                ("error_description", &self.description),
             ],
             status,
         )

@@ -2,6 +2,7 @@
 //! first the client and its redirect URI, whose errors show a page; then
 //! everything else, whose errors may travel back to the client.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use poem::http::StatusCode;
@@ -54,18 +55,24 @@ impl Rejection {
 pub async fn validate(state: &AppState, req: &Request) -> Result<AuthorizationRequest, Rejection> {
     let params = Params::parse(req.uri().query().unwrap_or("").as_bytes());
     let (client, target) = validate_client_and_redirect(state, &params).await?;
-    let refuse = |code, description| {
+    let refuse = |code, description: Cow<'static, str>| {
         Rejection::Redirect(AuthorizeRedirectError {
             code,
             description,
             target: target.clone(),
         })
     };
-    check_no_duplicates(&params).map_err(|(c, d)| refuse(c, d))?;
-    check_response_type(&params).map_err(|(c, d)| refuse(c, d))?;
-    check_client_may_use_code(&client).map_err(|(c, d)| refuse(c, d))?;
-    let scopes = requested_scopes(&params, &client).map_err(|(c, d)| refuse(c, d))?;
-    let code_challenge = pkce_challenge(&params, &client).map_err(|(c, d)| refuse(c, d))?;
+    check_no_duplicates(&params).map_err(|(c, d)| refuse(c, d.into()))?;
+    if let Some(name) = params.with_control_character() {
+        return Err(refuse(
+            AuthorizeErrorCode::InvalidRequest,
+            Cow::Owned(format!("{name} contains a control character")),
+        ));
+    }
+    check_response_type(&params).map_err(|(c, d)| refuse(c, d.into()))?;
+    check_client_may_use_code(&client).map_err(|(c, d)| refuse(c, d.into()))?;
+    let scopes = requested_scopes(&params, &client).map_err(|(c, d)| refuse(c, d.into()))?;
+    let code_challenge = pkce_challenge(&params, &client).map_err(|(c, d)| refuse(c, d.into()))?;
     Ok(AuthorizationRequest {
         redirect_uri_sent: params.get("redirect_uri").is_some(),
         client,
