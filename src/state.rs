@@ -1,8 +1,7 @@
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
-use tokio::sync::Mutex;
 use tracing::warn;
 
 use crate::api::read_cache::ReadCache;
@@ -33,12 +32,7 @@ pub struct AppState {
     /// Remembered consents by `user|client`. Consents only grow, so a stale
     /// entry can at worst show the consent page once more.
     pub consent_cache: Arc<TtlCache<crate::domain::ScopeSet>>,
-    last_key_reload: Arc<Mutex<Option<Instant>>>,
 }
-
-/// An unknown `kid` triggers at most one key reload this often, so that
-/// tokens with made-up kids cannot hammer the database.
-const KEY_RELOAD_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Client registrations change only through the command line; a running
 /// server sees a change within this long.
@@ -66,22 +60,21 @@ impl AppState {
             read_cache: Arc::new(ReadCache::default()),
             client_cache: Arc::new(TtlCache::new(CLIENT_CACHE_TTL, 1024)),
             consent_cache: Arc::new(TtlCache::new(CLIENT_CACHE_TTL, 16_384)),
-            last_key_reload: Arc::new(Mutex::new(None)),
         })
     }
 
     /// Reloads keys from the database (another instance may have rotated)
-    /// and returns the key named `kid` if it now exists.
+    /// and returns the key named `kid` if it now exists; throttled by
+    /// [`SigningKeys::reload_for`].
     pub async fn reload_keys_for(&self, kid: &str) -> Option<Arc<LoadedKey>> {
-        {
-            let mut last = self.last_key_reload.lock().await;
-            if last.is_some_and(|at| at.elapsed() < KEY_RELOAD_INTERVAL) {
-                return None;
-            }
-            *last = Some(Instant::now());
-        }
-        self.refresh_keys().await;
-        self.keys.snapshot().get(kid).cloned()
+        let now = self.clock.now();
+        self.keys
+            .reload_for(kid, &self.db, now, self.settings.access_token_ttl)
+            .await
+            .unwrap_or_else(|e| {
+                warn!(error = %e, "could not reload signing keys");
+                None
+            })
     }
 
     pub async fn refresh_keys(&self) {

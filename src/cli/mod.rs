@@ -80,11 +80,5 @@ pub async fn run(cli: Cli, input: &mut dyn BufRead, out: &mut dyn Write) -> anyh
 
 /// Connects and migrates, so that management commands work on a fresh database.
 async fn open(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
-    let db = crate::db::connect(settings.database_url.secret())
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot open the database: {e}"))?;
-    crate::db::migrate(&db)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot migrate the database: {e}"))?;
-    Ok(db)
+    Ok(crate::db::open(settings.database_url.secret()).await?)
 }

@@ -12,6 +12,7 @@ mod blog_api;
 mod cli;
 mod client_auth;
 mod client_credentials;
+mod concurrent_start;
 mod consent;
 mod discovery;
 mod explorer;
