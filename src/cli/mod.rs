@@ -54,8 +54,12 @@ pub async fn run(cli: Cli, input: &mut dyn BufRead, out: &mut dyn Write) -> anyh
     match cli.command {
         Command::Serve(args) => serve::run(settings, args, out).await,
         Command::Migrate => {
-            let db = open(&settings).await?;
-            writeln!(out, "migrations applied")?;
+            let (db, applied) = crate::db::open_reporting(settings.database_url.secret()).await?;
+            // Silent when there was nothing to do, so a script or a cron
+            // job that runs it on every deploy prints only real changes.
+            for name in &applied {
+                writeln!(out, "applied migration {name}")?;
+            }
             db.close().await?;
             Ok(())
         }
