@@ -14,6 +14,7 @@ mod client_auth;
 mod client_credentials;
 mod concurrent_start;
 mod consent;
+mod demo_binary;
 mod discovery;
 mod explorer;
 mod introspect;
