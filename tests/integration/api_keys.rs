@@ -223,14 +223,16 @@ async fn a_running_server_honours_a_revocation_made_elsewhere_within_seconds() {
         .await
         .unwrap();
 
-    // Assert
+    // Assert: the server syncs every second; the bound is wide so that a
+    // busy machine running debug-build argon2 elsewhere cannot fail it.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     let mut status = 0;
-    for _ in 0..60 {
+    while tokio::time::Instant::now() < deadline {
         status = get().await.unwrap().status().as_u16();
         if status == 401 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(status, 401, "refused within three seconds");
+    assert_eq!(status, 401, "refused within seconds");
 }
