@@ -123,6 +123,9 @@ pub async fn begin_exclusive(
             })
             .await
         }
+        // PostgreSQL, the only other backend we connect to. At the default
+        // READ COMMITTED, each statement after the lock sees what the
+        // previous holder committed.
         _ => {
             let txn = db.begin().await?;
             txn.execute_unprepared(&format!(
