@@ -66,16 +66,33 @@ impl<V> TtlCache<V> {
 mod tests {
     use super::*;
 
+    // No short TTL and no sleep: a loaded machine can pause a thread for
+    // longer than any small window. An hour is "fresh", zero is "stale".
+    const FRESH: Duration = Duration::from_secs(3600);
+
     #[test]
-    fn entries_expire_and_the_map_stays_bounded() {
-        let cache = TtlCache::new(Duration::from_millis(30), 2);
+    fn an_entry_is_served_until_it_is_stale() {
+        let cache = TtlCache::new(FRESH, 8);
         cache.insert("a", Arc::new(1));
         assert_eq!(cache.get("a").as_deref(), Some(&1));
+        assert_eq!(cache.get("b"), None, "never inserted");
+    }
+
+    #[test]
+    fn an_entry_older_than_the_ttl_is_not_served() {
+        let cache = TtlCache::new(Duration::ZERO, 8);
+        cache.insert("a", Arc::new(1));
+        assert_eq!(cache.get("a"), None, "stale");
+    }
+
+    #[test]
+    fn a_full_map_is_cleared_to_stay_bounded() {
+        let cache = TtlCache::new(FRESH, 2);
+        cache.insert("a", Arc::new(1));
         cache.insert("b", Arc::new(2));
         cache.insert("c", Arc::new(3));
         assert_eq!(cache.get("a"), None, "cleared when full");
+        assert_eq!(cache.get("b"), None, "cleared when full");
         assert_eq!(cache.get("c").as_deref(), Some(&3));
-        std::thread::sleep(Duration::from_millis(40));
-        assert_eq!(cache.get("c"), None, "stale");
     }
 }

@@ -12,7 +12,7 @@ use chrono::TimeDelta;
 use serde::Deserialize;
 use url::Url;
 
-use crate::secrets::SecretString;
+use crate::domain::SecretString;
 
 /// Flags that override the file and the environment (global on the CLI).
 #[derive(clap::Args, Clone, Debug, Default)]

@@ -2,7 +2,10 @@ use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
 
 /// Connects to SQLite or PostgreSQL, chosen by the URL's scheme.
 ///
@@ -40,9 +43,99 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     Database::connect(opts).await
 }
 
-/// Applies pending migrations.
-pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::up(db, None).await
+/// Why [`open`] failed; the message says which step.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("cannot open the database: {0}")]
+    Connect(#[source] DbErr),
+    #[error("cannot migrate the database: {0}")]
+    Migrate(#[source] DbErr),
+}
+
+/// Connects and applies pending migrations: what `serve`, every management
+/// command and the tests start with.
+pub async fn open(url: &str) -> Result<DatabaseConnection, OpenError> {
+    Ok(open_reporting(url).await?.0)
+}
+
+/// As [`open`], also naming the migrations this call applied (none when
+/// the schema was already up to date).
+pub async fn open_reporting(url: &str) -> Result<(DatabaseConnection, Vec<String>), OpenError> {
+    let db = connect(url).await.map_err(OpenError::Connect)?;
+    let applied = migrate(&db).await.map_err(OpenError::Migrate)?;
+    Ok((db, applied))
+}
+
+/// Applies pending migrations under [`Lock::Migrations`] and returns the
+/// names of those applied. Without the lock, two instances starting on an
+/// empty database both found the tables missing and the second died on
+/// `table "api_keys" already exists`.
+pub async fn migrate(db: &DatabaseConnection) -> Result<Vec<String>, DbErr> {
+    let txn = begin_exclusive(db, Lock::Migrations).await?;
+    let pending: Vec<String> = Migrator::get_pending_migrations(&txn)
+        .await?
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect();
+    if !pending.is_empty() {
+        // In the locked transaction: PostgreSQL's DDL is transactional, and
+        // on SQLite the pool's only connection is the one holding the lock.
+        Migrator::up(&txn, None).await?;
+    }
+    txn.commit().await?;
+    Ok(pending)
+}
+
+/// Work that two processes on one database must not do at the same time.
+#[derive(Debug, Clone, Copy)]
+pub enum Lock {
+    /// Applying migrations.
+    Migrations,
+    /// Creating or rotating the signing key.
+    SigningKeys,
+}
+
+impl Lock {
+    /// The PostgreSQL advisory lock key: arbitrary, but fixed and unlikely
+    /// to collide with another application's on a shared server.
+    fn advisory_key(self) -> i64 {
+        match self {
+            Lock::Migrations => 0x746f_6c6c_6761_0001,
+            Lock::SigningKeys => 0x746f_6c6c_6761_0002,
+        }
+    }
+}
+
+/// A transaction no other process holding `lock` runs beside: on
+/// PostgreSQL, a transaction-scoped advisory lock (released at commit or
+/// rollback); on SQLite, `BEGIN IMMEDIATE`, which takes the database's one
+/// write lock up front (another writer waits up to the busy timeout). So a
+/// read-then-write inside sees no concurrent write of the same kind.
+pub async fn begin_exclusive(
+    db: &DatabaseConnection,
+    lock: Lock,
+) -> Result<DatabaseTransaction, DbErr> {
+    match db.get_database_backend() {
+        DbBackend::Sqlite => {
+            db.begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..TransactionOptions::default()
+            })
+            .await
+        }
+        // PostgreSQL, the only other backend we connect to. At the default
+        // READ COMMITTED, each statement after the lock sees what the
+        // previous holder committed.
+        _ => {
+            let txn = db.begin().await?;
+            txn.execute_unprepared(&format!(
+                "SELECT pg_advisory_xact_lock({})",
+                lock.advisory_key()
+            ))
+            .await?;
+            Ok(txn)
+        }
+    }
 }
 
 /// Whether the database answers (for `/readyz`).

@@ -29,12 +29,7 @@ pub struct Application {
 impl Application {
     /// Connects, migrates and binds.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let db = crate::db::connect(settings.database_url.secret())
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot open the database: {e}"))?;
-        crate::db::migrate(&db)
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot migrate the database: {e}"))?;
+        let db = crate::db::open(settings.database_url.secret()).await?;
         let state = AppState::build(db, settings, Clock::default())
             .await
             .map_err(|e| anyhow::anyhow!("cannot load the signing keys: {e}"))?;

@@ -54,8 +54,12 @@ pub async fn run(cli: Cli, input: &mut dyn BufRead, out: &mut dyn Write) -> anyh
     match cli.command {
         Command::Serve(args) => serve::run(settings, args, out).await,
         Command::Migrate => {
-            let db = open(&settings).await?;
-            writeln!(out, "migrations applied")?;
+            let (db, applied) = crate::db::open_reporting(settings.database_url.secret()).await?;
+            // Silent when there was nothing to do, so a script or a cron
+            // job that runs it on every deploy prints only real changes.
+            for name in &applied {
+                writeln!(out, "applied migration {name}")?;
+            }
             db.close().await?;
             Ok(())
         }
@@ -80,11 +84,5 @@ pub async fn run(cli: Cli, input: &mut dyn BufRead, out: &mut dyn Write) -> anyh
 
 /// Connects and migrates, so that management commands work on a fresh database.
 async fn open(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
-    let db = crate::db::connect(settings.database_url.secret())
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot open the database: {e}"))?;
-    crate::db::migrate(&db)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot migrate the database: {e}"))?;
-    Ok(db)
+    Ok(crate::db::open(settings.database_url.secret()).await?)
 }

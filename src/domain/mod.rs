@@ -6,6 +6,7 @@ mod password;
 mod post;
 mod redirect_uri;
 mod scope;
+mod secret;
 mod username;
 
 pub use client::{Client, ClientKind, GrantType, GrantTypes};
@@ -13,6 +14,7 @@ pub use password::Password;
 pub use post::{PostBody, PostTitle};
 pub use redirect_uri::RedirectUri;
 pub use scope::{Scope, ScopeSet};
+pub use secret::SecretString;
 pub use username::Username;
 
 /// Why an input was refused; the text is shown to the person who sent it.

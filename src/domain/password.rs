@@ -1,5 +1,5 @@
+use super::SecretString;
 use super::ValidationError;
-use crate::secrets::SecretString;
 
 /// A new password: 8 to 1024 characters. The upper bound keeps one login
 /// from costing unbounded hashing time.

@@ -21,6 +21,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{
@@ -31,13 +32,13 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, TimeDelta, Utc};
 use entity::signing_key;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, Set, TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 use serde_json::{Value, json};
+use tokio::sync::Mutex;
 
 use crate::cache::{read_lock, write_lock};
+use crate::db::{Lock, begin_exclusive};
+use crate::store;
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
@@ -82,10 +83,16 @@ impl KeySet {
     }
 }
 
+/// An unknown `kid` triggers at most one key reload this often, so that
+/// tokens with made-up kids cannot hammer the database.
+const KEY_RELOAD_INTERVAL: Duration = Duration::from_secs(5);
+
 /// Shared, swappable key set: rotation by another process is picked up by
 /// [`SigningKeys::reload`].
 pub struct SigningKeys {
     set: RwLock<Arc<KeySet>>,
+    /// When an unknown `kid` last caused a reload ([`Self::reload_for`]).
+    last_kid_reload: Mutex<Option<Instant>>,
 }
 
 impl SigningKeys {
@@ -99,6 +106,7 @@ impl SigningKeys {
         let set = load(db, now, token_ttl).await?;
         Ok(Self {
             set: RwLock::new(Arc::new(set)),
+            last_kid_reload: Mutex::new(None),
         })
     }
 
@@ -116,47 +124,59 @@ impl SigningKeys {
         *write_lock(&self.set) = set;
         Ok(())
     }
+
+    /// Reloads (another instance may have rotated) and returns the key
+    /// named `kid` if it now exists; at most one reload per
+    /// [`KEY_RELOAD_INTERVAL`], whatever the kids asked for.
+    pub async fn reload_for(
+        &self,
+        kid: &str,
+        db: &impl ConnectionTrait,
+        now: DateTime<Utc>,
+        token_ttl: TimeDelta,
+    ) -> Result<Option<Arc<LoadedKey>>, KeyError> {
+        {
+            let mut last = self.last_kid_reload.lock().await;
+            if last.is_some_and(|at| at.elapsed() < KEY_RELOAD_INTERVAL) {
+                return Ok(None);
+            }
+            *last = Some(Instant::now());
+        }
+        self.reload(db, now, token_ttl).await?;
+        Ok(self.snapshot().get(kid).cloned())
+    }
 }
 
-/// Creates a key when none is current. Two instances starting together may
-/// both create one; the newest simply wins.
+/// Creates a key when none is current. Under [`Lock::SigningKeys`], so
+/// that instances starting together on an empty database create one key
+/// between them: the second finds the first's and uses it.
 async fn ensure_current(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<(), KeyError> {
-    let txn = db.begin().await?;
-    let current = signing_key::Entity::find()
-        .filter(signing_key::Column::RetiredAt.is_null())
-        .one(&txn)
-        .await?;
-    if current.is_none() {
-        insert_new(&txn, now).await?;
+    let txn = begin_exclusive(db, Lock::SigningKeys).await?;
+    if store::signing_keys::count_current(&txn).await? == 0 {
+        store::signing_keys::insert(&txn, generate(now)?).await?;
     }
     txn.commit().await?;
     Ok(())
 }
 
 /// `tollgate keys rotate`: a new current key; the old ones retire now and
-/// stay published until the tokens they signed have expired.
+/// stay published until the tokens they signed have expired. Under
+/// [`Lock::SigningKeys`]: two rotations at once run one after the other,
+/// so exactly one key ends up current (without it, on PostgreSQL each
+/// could retire only the keys it saw and both new keys stay current).
 pub async fn rotate(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
 ) -> Result<signing_key::Model, KeyError> {
-    let txn = db.begin().await?;
-    signing_key::Entity::update_many()
-        .col_expr(
-            signing_key::Column::RetiredAt,
-            sea_orm::sea_query::Expr::value(now),
-        )
-        .filter(signing_key::Column::RetiredAt.is_null())
-        .exec(&txn)
-        .await?;
-    let key = insert_new(&txn, now).await?;
+    let txn = begin_exclusive(db, Lock::SigningKeys).await?;
+    store::signing_keys::retire_current(&txn, now).await?;
+    let key = store::signing_keys::insert(&txn, generate(now)?).await?;
     txn.commit().await?;
     Ok(key)
 }
 
-async fn insert_new(
-    db: &impl ConnectionTrait,
-    now: DateTime<Utc>,
-) -> Result<signing_key::Model, KeyError> {
+/// A new ES256 key, not yet stored.
+fn generate(now: DateTime<Utc>) -> Result<signing_key::Model, KeyError> {
     let rng = SystemRandom::new();
     let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
         .map_err(|_| KeyError::Generate)?;
@@ -167,15 +187,14 @@ async fn insert_new(
         now.format("%Y%m%d"),
         &uuid::Uuid::new_v4().simple().to_string()[..8]
     );
-    let model = signing_key::ActiveModel {
-        kid: Set(kid),
-        algorithm: Set("ES256".to_owned()),
-        private_key: Set(URL_SAFE_NO_PAD.encode(pkcs8.as_ref())),
-        public_key: Set(URL_SAFE_NO_PAD.encode(pair.public_key().as_ref())),
-        created_at: Set(now),
-        retired_at: Set(None),
-    };
-    Ok(model.insert(db).await?)
+    Ok(signing_key::Model {
+        kid,
+        algorithm: "ES256".to_owned(),
+        private_key: URL_SAFE_NO_PAD.encode(pkcs8.as_ref()),
+        public_key: URL_SAFE_NO_PAD.encode(pair.public_key().as_ref()),
+        created_at: now,
+        retired_at: None,
+    })
 }
 
 /// Keys that may still verify a live token: the current ones, and retired
@@ -186,11 +205,7 @@ async fn load(
     token_ttl: TimeDelta,
 ) -> Result<KeySet, KeyError> {
     let ttl = token_ttl;
-    let rows = signing_key::Entity::find()
-        .order_by_desc(signing_key::Column::CreatedAt)
-        .order_by_desc(signing_key::Column::Kid)
-        .all(db)
-        .await?;
+    let rows = store::signing_keys::all_newest_first(db).await?;
     let mut current = None;
     let mut by_kid = HashMap::new();
     let mut jwks = Vec::new();

@@ -9,6 +9,7 @@ pub mod posts;
 pub mod refresh_tokens;
 pub mod revocations;
 pub mod sessions;
+pub mod signing_keys;
 pub mod users;
 
 use sea_orm::{DbErr, SqlErr};

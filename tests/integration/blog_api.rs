@@ -298,7 +298,17 @@ async fn bad_bodies_are_client_errors_that_say_why() {
         .body("hello")
         .send()
         .await;
-    assert!(resp.0.status().is_client_error());
+    // /openapi.json accepts only JSON here, so another media type is
+    // RFC 9110 §15.5.16's 415, as a problem like every other error.
+    assert_problem(resp, 415, "not supported: text/plain").await;
+    let doc = json(app.client.get("/openapi.json").send().await).await;
+    let accepted = doc["paths"]["/api/v1/posts"]["post"]["requestBody"]["content"]
+        .as_object()
+        .expect("a request body")
+        .keys()
+        .cloned()
+        .collect::<Vec<_>>();
+    assert_eq!(accepted, ["application/json; charset=utf-8"]);
 
     // Nothing was half-written.
     let list = json(

@@ -152,3 +152,35 @@ async fn a_retired_key_leaves_the_jwks_once_the_tokens_it_signed_have_expired() 
     assert_eq!(vec![kid_of(&current)], afterwards);
     get_posts(&app, &current).await.assert_status_is_ok();
 }
+
+#[tokio::test]
+async fn two_concurrent_rotations_leave_exactly_one_current_key() {
+    // Arrange
+    let app = TestApp::spawn().await;
+    let alice = app.user("alice").await;
+    let original = kid_of(&access_token(&app, &alice, "blog:read").await);
+
+    // Act: two operators run `tollgate keys rotate` at once. `cli::run`
+    // is not `Send`, so both share this task, but each opens its own
+    // connection and their statements interleave in the database.
+    let (first, second) = tokio::join!(rotate_with_the_cli(&app), rotate_with_the_cli(&app));
+    let outputs = [first, second];
+    app.state.refresh_keys().await;
+
+    // Assert: both succeeded, one after the other, so one key is current
+    // and the JWKS lists it with the two it retired.
+    let current = tollgate::store::signing_keys::count_current(&app.state.db)
+        .await
+        .expect("count");
+    assert_eq!(current, 1, "{outputs:?}");
+    let signing = kid_of(&access_token(&app, &alice, "blog:read").await);
+    let published = published_kids(&app).await;
+    assert_eq!(published.len(), 3, "{published:?}");
+    assert!(published.contains(&original), "{published:?}");
+    assert!(published.contains(&signing), "{published:?}");
+    assert_ne!(signing, original);
+    assert!(
+        outputs.iter().any(|out| out.contains(&signing)),
+        "one of the rotations made the signing key: {outputs:?}"
+    );
+}

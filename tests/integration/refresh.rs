@@ -1,6 +1,7 @@
 //! The refresh_token grant (RFC 6749 §6) with rotation: a reused refresh
 //! token revokes its whole family (RFC 9700 §4.14.2).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::helpers::TestApp;
@@ -170,4 +171,41 @@ async fn a_client_without_the_refresh_token_grant_gets_none_and_may_not_refresh(
     assert_eq!(status, 200, "{tokens}");
     assert!(tokens.get("refresh_token").is_none(), "{tokens}");
     assert_oauth_error(refresh_status, &refresh_body, 400, "unauthorized_client");
+}
+
+// Worker threads, so that the two refreshes really run in parallel.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn of_two_concurrent_refreshes_one_wins_and_the_family_is_revoked() {
+    // Arrange
+    let app = Arc::new(TestApp::spawn().await);
+    let alice = app.user("alice").await;
+    let client = Arc::new(app.oauth_client(ClientSpec::default()).await);
+    let tokens = app.tokens_for(&alice, &client, READ_WRITE).await;
+    let presented: Arc<str> = field(&tokens, "refresh_token").into();
+
+    // Act: the same refresh token twice at once, as a client and an
+    // attacker holding a stolen copy might.
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..2 {
+        let (app, client, presented) = (app.clone(), client.clone(), presented.clone());
+        tasks.spawn(async move { refresh(&app, &client, &presented, None).await });
+    }
+    let answers = tasks.join_all().await;
+
+    // Assert: exactly one gets tokens; the other is a reuse of a rotated
+    // token (RFC 9700 §4.14.2), which revokes the family, the winner's
+    // new tokens included, since the server cannot tell which was which.
+    let winners: Vec<_> = answers
+        .iter()
+        .filter(|(status, _)| *status == 200)
+        .collect();
+    assert_eq!(winners.len(), 1, "{answers:?}");
+    for (status, body) in answers.iter().filter(|(status, _)| *status != 200) {
+        assert_oauth_error(*status, body, 400, "invalid_grant");
+    }
+    let won = &winners[0].1;
+    let (status, body) = refresh(&app, &client, field(won, "refresh_token"), None).await;
+    assert_oauth_error(status, &body, 400, "invalid_grant");
+    assert_revoked(&app, field(won, "access_token")).await;
+    assert_revoked(&app, field(&tokens, "access_token")).await;
 }

@@ -2,6 +2,7 @@
 //! (§2.3.1). The authorization_code grant has its own module.
 
 mod authorization_code;
+mod errors;
 pub mod support;
 
 use self::support::{assert_oauth_error, basic, form, post_form, post_raw, redeem};

@@ -86,6 +86,12 @@ pub async fn exchange(
         now,
     )
     .await?;
+    // One conditional UPDATE: of concurrent presentations of one token,
+    // exactly one wins. RFC 9700 §4.14.2: a rotated token presented again
+    // means "the authorization server cannot determine which party
+    // submitted the invalid refresh token ... will revoke the active
+    // refresh token". A loser here is such a presentation, so it revokes
+    // the family, the winner's fresh tokens included.
     if !store::refresh_tokens::mark_used(&state.db, &hash, now).await? {
         return Err(reused(state, stored.grant_id).await);
     }

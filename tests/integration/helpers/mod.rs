@@ -56,8 +56,9 @@ impl TestApp {
     }
 
     async fn start(dir: TempDir, database_url: String, settings: Settings) -> Self {
-        let db = tollgate::db::connect(&database_url).await.expect("connect");
-        tollgate::db::migrate(&db).await.expect("migrate");
+        let db = tollgate::db::open(&database_url)
+            .await
+            .expect("open the database");
         let state = AppState::build(db, settings, Clock::default())
             .await
             .expect("state");
