@@ -50,6 +50,15 @@ pub struct SettingsArgs {
     /// Password checks that may wait for a worker; more get 503 (env TOLLGATE_PASSWORD_QUEUE) [default: 8 per worker]
     #[arg(long, global = true, value_name = "N")]
     pub password_queue: Option<String>,
+    /// Failed logins before an account is locked; 4x that for a client address (env TOLLGATE_LOGIN_MAX_FAILURES) [default: 5]
+    #[arg(long, global = true, value_name = "N")]
+    pub login_max_failures: Option<String>,
+    /// First lock's length, doubling with each further failure (env TOLLGATE_LOGIN_LOCKOUT) [default: 30s]
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub login_lockout: Option<String>,
+    /// Longest lock (env TOLLGATE_LOGIN_LOCKOUT_MAX) [default: 15m]
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub login_lockout_max: Option<String>,
 }
 
 /// `tollgate.toml`: every key optional, unknown keys refused.
@@ -67,6 +76,9 @@ struct FileSettings {
     password_workers: Option<usize>,
     password_queue: Option<usize>,
     metrics_token: Option<String>,
+    login_max_failures: Option<usize>,
+    login_lockout: Option<DurationValue>,
+    login_lockout_max: Option<DurationValue>,
 }
 
 /// A duration in the file may be `"15m"` or a plain number of seconds.
@@ -104,6 +116,10 @@ pub struct Settings {
     pub password_queue: usize,
     /// When set, `/metrics` answers only `Authorization: Bearer <token>`.
     pub metrics_token: Option<SecretString>,
+    /// Login throttling: failures before a lock, and the lock's bounds.
+    pub login_max_failures: usize,
+    pub login_lockout: TimeDelta,
+    pub login_lockout_max: TimeDelta,
 }
 
 /// Where a value came from, for error messages.
@@ -218,6 +234,27 @@ impl Settings {
             &(8 * workers).to_string(),
         )
         .parse_with(|s| parse_count(s, 0))?;
+        let login_max_failures = pick(
+            "login_max_failures",
+            &args.login_max_failures,
+            count(file.login_max_failures),
+            "5",
+        )
+        .parse_with(|s| parse_count(s, 1))?;
+        let login_lockout = pick(
+            "login_lockout",
+            &args.login_lockout,
+            dur(file.login_lockout),
+            "30s",
+        )
+        .parse_with(parse_lifetime)?;
+        let login_lockout_max = pick(
+            "login_lockout_max",
+            &args.login_lockout_max,
+            dur(file.login_lockout_max),
+            "15m",
+        )
+        .parse_with(parse_lifetime)?;
         // No flag: a secret on the command line is visible to every user.
         let metrics_token =
             pick("metrics_token", &None, file.metrics_token, "").parse_with(parse_metrics_token)?;
@@ -238,6 +275,9 @@ impl Settings {
             password_workers: workers,
             password_queue: queue,
             metrics_token,
+            login_max_failures,
+            login_lockout,
+            login_lockout_max,
         })
     }
 
@@ -261,6 +301,9 @@ impl Settings {
             password_workers: 2,
             password_queue: 64,
             metrics_token: None,
+            login_max_failures: 5,
+            login_lockout: TimeDelta::seconds(30),
+            login_lockout_max: TimeDelta::minutes(15),
         }
     }
 

@@ -6,11 +6,35 @@ use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
 };
 
-/// Request counts and latencies by method, route and status.
+/// Security events, each a label of `tollgate_security_events_total`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SecurityEvent {
+    LoginSucceeded,
+    LoginFailed,
+    /// An account or client address locked after repeated failures.
+    LoginLockout,
+    /// A password attempt refused because its account or address is locked.
+    LoginRefusedWhileLocked,
+}
+
+impl SecurityEvent {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::LoginSucceeded => "login_succeeded",
+            Self::LoginFailed => "login_failed",
+            Self::LoginLockout => "login_lockout",
+            Self::LoginRefusedWhileLocked => "login_refused_while_locked",
+        }
+    }
+}
+
+/// Request counts and latencies by method, route and status; security
+/// events by kind.
 pub struct Metrics {
     registry: Registry,
     requests: IntCounterVec,
     latency: HistogramVec,
+    security_events: IntCounterVec,
 }
 
 impl Metrics {
@@ -34,6 +58,17 @@ impl Metrics {
             labels,
         )
         .expect("valid histogram");
+        let security_events = IntCounterVec::new(
+            Opts::new(
+                "tollgate_security_events_total",
+                "Logins, failures, lockouts and other security events",
+            ),
+            &["event"],
+        )
+        .expect("valid counter");
+        registry
+            .register(Box::new(security_events.clone()))
+            .expect("registered once");
         registry
             .register(Box::new(requests.clone()))
             .expect("registered once");
@@ -44,7 +79,14 @@ impl Metrics {
             registry,
             requests,
             latency,
+            security_events,
         }
+    }
+
+    pub fn security_event(&self, event: SecurityEvent) {
+        self.security_events
+            .with_label_values(&[event.as_str()])
+            .inc();
     }
 
     pub fn observe(&self, method: &str, route: &str, status: u16, elapsed: Duration) {

@@ -12,6 +12,7 @@ mod logout;
 mod params;
 pub mod pkce;
 mod revoke;
+mod throttle;
 mod token;
 
 use poem::http::header::{CACHE_CONTROL, PRAGMA};

@@ -30,7 +30,10 @@ async fn handle(
         "authorization_code" => grants::authorization_code::exchange(state, &client, &params).await,
         "refresh_token" => grants::refresh_token::exchange(state, &client, &params).await,
         "client_credentials" => grants::client_credentials::exchange(state, &client, &params).await,
-        "password" => grants::password::exchange(state, &client, &params).await,
+        "password" => {
+            let address = req.remote_addr().as_socket_addr().map(|a| a.ip());
+            grants::password::exchange(state, &client, &params, address).await
+        }
         other => Err(TokenError::new(
             TokenErrorCode::UnsupportedGrantType,
             format!("unsupported grant_type '{other}'"),

@@ -32,4 +32,5 @@ mod real_port;
 mod refresh;
 mod revocation_sync;
 mod revoke;
+mod throttle;
 mod token;

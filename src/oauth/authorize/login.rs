@@ -2,6 +2,9 @@
 //! the password, and hands back a session. What comes next is the flow's
 //! to decide (`authorize::proceed`).
 
+use std::net::IpAddr;
+
+use chrono::{DateTime, Utc};
 use poem::Response;
 use poem::http::header::RETRY_AFTER;
 use poem::http::{HeaderValue, StatusCode};
@@ -10,6 +13,7 @@ use tracing::info;
 
 use super::request::AuthorizationRequest;
 use crate::oauth::params::Params;
+use crate::oauth::throttle::{self, Attempt};
 use crate::secrets::{PasswordError, RETRY_AFTER_SECONDS, SecretString};
 use crate::state::AppState;
 use crate::store;
@@ -61,6 +65,42 @@ fn busy(
     page
 }
 
+/// The account or address is locked: the form again, a 429 and when to
+/// retry. Unknown and known usernames lock alike, so this says nothing
+/// about whether the account exists.
+fn locked(
+    state: &AppState,
+    jar: &CookieJar,
+    request: &AuthorizationRequest,
+    username: &str,
+    until: DateTime<Utc>,
+) -> Response {
+    let seconds = throttle::retry_after(state, until);
+    let message = format!(
+        "Too many failed sign-ins. Please wait {} and try again.",
+        wait_in_words(seconds)
+    );
+    let mut page = show(
+        state,
+        jar,
+        request,
+        username,
+        Some(&message),
+        StatusCode::TOO_MANY_REQUESTS,
+    );
+    page.headers_mut()
+        .insert(RETRY_AFTER, HeaderValue::from(seconds));
+    page
+}
+
+fn wait_in_words(seconds: i64) -> String {
+    match seconds {
+        ..=1 => "a second".to_owned(),
+        2..=90 => format!("{seconds} seconds"),
+        _ => format!("{} minutes", (seconds + 59) / 60),
+    }
+}
+
 /// A new session for the person who signed in, or the page to show instead
 /// (the form again, or an error).
 pub async fn submit(
@@ -68,6 +108,7 @@ pub async fn submit(
     jar: &CookieJar,
     request: &AuthorizationRequest,
     form: &Params,
+    address: Option<IpAddr>,
 ) -> Result<Session, Response> {
     let username = form.get("username").unwrap_or("");
     let again = |message| show(state, jar, request, username, Some(message), StatusCode::OK);
@@ -82,6 +123,12 @@ pub async fn submit(
         ));
     }
     let password = form.get("password").unwrap_or("");
+    let attempt = Attempt::new(username, address);
+    match throttle::locked_until(state, &attempt).await {
+        Ok(Some(until)) => return Err(locked(state, jar, request, username, until)),
+        Ok(None) => {}
+        Err(e) => return Err(internal_page("login throttle lookup failed", e)),
+    }
     let user = store::users::find_by_username(&state.db, username)
         .await
         .map_err(|e| internal_page("user lookup failed", e))?;
@@ -99,9 +146,15 @@ pub async fn submit(
         Err(e) => return Err(internal_page("password verification failed", e)),
     };
     let Some(user) = user.filter(|_| verified) else {
-        info!(client_id = %request.client.id, "login failed");
+        info!(client_id = %request.client.id, ?address, "login failed");
+        if let Err(e) = throttle::failed(state, &attempt).await {
+            return Err(internal_page("counting a failed login failed", e));
+        }
         return Err(again(FAILED));
     };
+    if let Err(e) = throttle::succeeded(state, &attempt).await {
+        return Err(internal_page("clearing login failures failed", e));
+    }
     let session = session::start(state, jar, user, state.clock.now())
         .await
         .map_err(|e| internal_page("starting a session failed", e))?;

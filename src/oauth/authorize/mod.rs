@@ -82,7 +82,8 @@ pub async fn post(req: &Request, jar: &CookieJar, body: Body, state: Data<&AppSt
             Decision::Page(page) => page,
         }
     } else if form.get("username").is_some() || form.get("password").is_some() {
-        match login::submit(&state, jar, &request, &form).await {
+        let address = req.remote_addr().as_socket_addr().map(|a| a.ip());
+        match login::submit(&state, jar, &request, &form, address).await {
             Ok(session) => proceed(&state, &request, &session, status).await,
             Err(page) => page,
         }

@@ -1,6 +1,8 @@
 //! RFC 6749 §4.3, for first-party clients given the grant (the docs
 //! explorer). RFC 9700 §2.4 forbids it for anyone else.
 
+use std::net::IpAddr;
+
 use uuid::Uuid;
 
 use super::requested_scopes;
@@ -10,6 +12,7 @@ use crate::oauth::client_auth::AuthenticatedClient;
 use crate::oauth::error::{TokenError, TokenErrorCode};
 use crate::oauth::issue::{self, Issue, TokenResponse};
 use crate::oauth::params::Params;
+use crate::oauth::throttle::{self, Attempt};
 use crate::secrets::{PasswordError, SecretString};
 use crate::state::AppState;
 use crate::store;
@@ -19,6 +22,7 @@ pub async fn exchange(
     state: &AppState,
     client: &AuthenticatedClient,
     params: &Params,
+    address: Option<IpAddr>,
 ) -> Result<TokenResponse, TokenError> {
     if !client.may_use(GrantType::Password) || !client.first_party {
         return Err(TokenError::unauthorized_client(
@@ -31,6 +35,13 @@ pub async fn exchange(
         ));
     };
     let scopes = requested_scopes(params, &client.scopes)?;
+    let attempt = Attempt::new(username, address);
+    if let Some(until) = throttle::locked_until(state, &attempt).await? {
+        let seconds = throttle::retry_after(state, until);
+        return Err(TokenError::invalid_grant(format!(
+            "too many failed attempts; retry in {seconds} s"
+        )));
+    }
     let user = store::users::find_by_username(&state.db, username).await?;
     // Unknown users verify against a dummy hash: same time, same answer.
     let ok = state
@@ -48,8 +59,10 @@ pub async fn exchange(
             e => TokenError::server(e),
         })?;
     let Some(user) = user.filter(|_| ok) else {
+        throttle::failed(state, &attempt).await?;
         return Err(TokenError::invalid_grant("invalid username or password"));
     };
+    throttle::succeeded(state, &attempt).await?;
     issue::issue(
         state,
         &state.db,
