@@ -59,6 +59,9 @@ pub struct SettingsArgs {
     /// Longest lock (env TOLLGATE_LOGIN_LOCKOUT_MAX) [default: 15m]
     #[arg(long, global = true, value_name = "DURATION")]
     pub login_lockout_max: Option<String>,
+    /// Confidential clients allowed the code flow without PKCE, comma-separated (env TOLLGATE_PKCE_OPTIONAL_CLIENTS) [default: none]
+    #[arg(long, global = true, value_name = "CLIENT_IDS")]
+    pub pkce_optional_clients: Option<String>,
 }
 
 /// `tollgate.toml`: every key optional, unknown keys refused.
@@ -79,6 +82,7 @@ struct FileSettings {
     login_max_failures: Option<usize>,
     login_lockout: Option<DurationValue>,
     login_lockout_max: Option<DurationValue>,
+    pkce_optional_clients: Option<Vec<String>>,
 }
 
 /// A duration in the file may be `"15m"` or a plain number of seconds.
@@ -120,6 +124,9 @@ pub struct Settings {
     pub login_max_failures: usize,
     pub login_lockout: TimeDelta,
     pub login_lockout_max: TimeDelta,
+    /// Legacy confidential clients that may omit PKCE (OAuth 2.1 requires
+    /// it of everyone else).
+    pub pkce_optional_clients: Vec<String>,
 }
 
 /// Where a value came from, for error messages.
@@ -255,6 +262,13 @@ impl Settings {
             "15m",
         )
         .parse_with(parse_lifetime)?;
+        let pkce_optional_clients = pick(
+            "pkce_optional_clients",
+            &args.pkce_optional_clients,
+            file.pkce_optional_clients.map(|ids| ids.join(",")),
+            "",
+        )
+        .parse_with(parse_id_list)?;
         // No flag: a secret on the command line is visible to every user.
         let metrics_token =
             pick("metrics_token", &None, file.metrics_token, "").parse_with(parse_metrics_token)?;
@@ -278,6 +292,7 @@ impl Settings {
             login_max_failures,
             login_lockout,
             login_lockout_max,
+            pkce_optional_clients,
         })
     }
 
@@ -304,6 +319,7 @@ impl Settings {
             login_max_failures: 5,
             login_lockout: TimeDelta::seconds(30),
             login_lockout_max: TimeDelta::minutes(15),
+            pkce_optional_clients: Vec::new(),
         }
     }
 
@@ -408,6 +424,19 @@ fn parse_metrics_token(s: &str) -> Result<Option<SecretString>, String> {
         n if n < 16 => Err("must be at least 16 characters (or empty for none)".to_owned()),
         _ => Ok(Some(SecretString::new(s.to_owned()))),
     }
+}
+
+/// Client ids separated by commas or spaces.
+fn parse_id_list(s: &str) -> Result<Vec<String>, String> {
+    let ids: Vec<String> = s
+        .split([',', ' '])
+        .filter(|id| !id.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if ids.iter().any(|id| id.chars().any(char::is_control)) {
+        return Err("client ids must not contain control characters".to_owned());
+    }
+    Ok(ids)
 }
 
 /// A whole number, at least `min` and at most 1024.

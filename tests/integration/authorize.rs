@@ -449,6 +449,36 @@ async fn a_public_client_without_a_code_challenge_redirects_with_invalid_request
 }
 
 #[tokio::test]
+async fn a_confidential_client_without_a_code_challenge_is_refused_unless_the_operator_allows_it() {
+    // Arrange: OAuth 2.1 asks PKCE of every client; one legacy client is
+    // let off by name.
+    let app =
+        TestApp::spawn_with(|s| s.pkce_optional_clients = vec!["legacy-app".to_owned()]).await;
+    let modern = app.oauth_client(ClientSpec::default()).await;
+    let legacy = app
+        .oauth_client(ClientSpec::default().with_id("legacy-app"))
+        .await;
+    let without_pkce = [("code_challenge", None), ("code_challenge_method", None)];
+
+    // Act
+    let refused = Browser::new()
+        .get(&app, &authorize_query(&modern, &without_pkce))
+        .await;
+    let allowed = Browser::new()
+        .get(&app, &authorize_query(&legacy, &without_pkce))
+        .await;
+
+    // Assert
+    assert_error_redirect(&refused, "invalid_request");
+    assert!(
+        refused.redirect_params()["error_description"].contains("PKCE"),
+        "{:?}",
+        refused.redirect_params()
+    );
+    assert!(allowed.is_login_form(), "{}", allowed.body);
+}
+
+#[tokio::test]
 async fn the_plain_code_challenge_method_redirects_with_invalid_request() {
     // Arrange
     let app = TestApp::spawn().await;

@@ -72,7 +72,13 @@ pub async fn validate(state: &AppState, req: &Request) -> Result<AuthorizationRe
     check_response_type(&params).map_err(|(c, d)| refuse(c, d.into()))?;
     check_client_may_use_code(&client).map_err(|(c, d)| refuse(c, d.into()))?;
     let scopes = requested_scopes(&params, &client).map_err(|(c, d)| refuse(c, d.into()))?;
-    let code_challenge = pkce_challenge(&params, &client).map_err(|(c, d)| refuse(c, d.into()))?;
+    let pkce_optional = state
+        .settings
+        .pkce_optional_clients
+        .iter()
+        .any(|id| *id == client.id);
+    let code_challenge =
+        pkce_challenge(&params, &client, pkce_optional).map_err(|(c, d)| refuse(c, d.into()))?;
     Ok(AuthorizationRequest {
         redirect_uri_sent: params.get("redirect_uri").is_some(),
         client,
@@ -178,8 +184,14 @@ fn requested_scopes(params: &Params, client: &Client) -> Result<ScopeSet, Refusa
     }
 }
 
-/// The PKCE challenge, if any (RFC 7636 §4.3), S256 only.
-fn pkce_challenge(params: &Params, client: &Client) -> Result<Option<String>, Refusal> {
+/// The PKCE challenge (RFC 7636 §4.3), S256 only. Required of every client
+/// (OAuth 2.1 §4.1.1), except confidential ones the operator named in
+/// `pkce_optional_clients`.
+fn pkce_challenge(
+    params: &Params,
+    client: &Client,
+    optional: bool,
+) -> Result<Option<String>, Refusal> {
     let challenge = params.get("code_challenge");
     match (challenge, params.get("code_challenge_method")) {
         (Some(_), Some("S256")) => {}
@@ -196,8 +208,9 @@ fn pkce_challenge(params: &Params, client: &Client) -> Result<Option<String>, Re
                 "code_challenge_method without code_challenge",
             ));
         }
-        // RFC 9700 §2.1.1: public clients MUST use PKCE.
-        (None, None) if client.is_public() => {
+        // RFC 9700 §2.1.1: public clients MUST use PKCE; OAuth 2.1 asks it
+        // of confidential ones too.
+        (None, None) if client.is_public() || !optional => {
             return Err((
                 AuthorizeErrorCode::InvalidRequest,
                 "PKCE (code_challenge with S256) is required",

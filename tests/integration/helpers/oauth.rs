@@ -24,6 +24,8 @@ pub struct ClientSpec {
     pub redirect_uris: Vec<String>,
     pub scopes: Vec<String>,
     pub grants: Vec<String>,
+    /// A fixed client id; otherwise a random one.
+    pub client_id: Option<String>,
 }
 
 impl Default for ClientSpec {
@@ -34,6 +36,7 @@ impl Default for ClientSpec {
             redirect_uris: vec![REDIRECT_URI.to_owned()],
             scopes: vec!["blog:read blog:write".to_owned()],
             grants: vec![],
+            client_id: None,
         }
     }
 }
@@ -61,6 +64,11 @@ impl ClientSpec {
         self
     }
 
+    pub fn with_id(mut self, client_id: &str) -> Self {
+        self.client_id = Some(client_id.to_owned());
+        self
+    }
+
     pub fn redirect_uris(mut self, uris: &[&str]) -> Self {
         self.redirect_uris = uris.iter().map(|u| (*u).to_owned()).collect();
         self
@@ -79,7 +87,7 @@ impl TestApp {
                 scopes: spec.scopes,
                 grants: spec.grants,
                 first_party: spec.first_party,
-                client_id: None,
+                client_id: spec.client_id,
             },
             self.clock().now(),
         )

@@ -87,10 +87,13 @@ async fn a_missing_code_verifier_is_invalid_request_and_does_not_spend_the_code(
 
 #[tokio::test]
 async fn a_verifier_for_a_code_requested_without_pkce_is_invalid_grant() {
-    // Arrange: a confidential client may leave PKCE out.
-    let app = TestApp::spawn().await;
+    // Arrange: a legacy confidential client the operator let leave PKCE out.
+    let app =
+        TestApp::spawn_with(|s| s.pkce_optional_clients = vec!["legacy-app".to_owned()]).await;
     let alice = app.user("alice").await;
-    let client = app.oauth_client(ClientSpec::default()).await;
+    let client = app
+        .oauth_client(ClientSpec::default().with_id("legacy-app"))
+        .await;
     let mut browser = Browser::new();
     let login = browser
         .get(&app, &authorize_path_without_pkce(&client))
