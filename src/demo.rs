@@ -63,6 +63,7 @@ pub async fn seed(
             ],
             first_party: true,
             client_id: Some(DEMO_CLIENT_ID.to_owned()),
+            introspect: false,
         },
         now,
     )

@@ -58,6 +58,8 @@ pub struct ClientRequest {
     pub first_party: bool,
     /// A fixed `client_id` (the demo's); otherwise a random UUID.
     pub client_id: Option<String>,
+    /// A resource server: may introspect other clients' tokens.
+    pub introspect: bool,
 }
 
 pub struct CreatedClient {
@@ -108,6 +110,12 @@ pub async fn create_client(
         )
         .into());
     }
+    if req.introspect && kind == ClientKind::Public {
+        return Err(ValidationError::new(
+            "a public client cannot introspect (it cannot authenticate); drop --public or --introspect",
+        )
+        .into());
+    }
     if grants.contains(GrantType::AuthorizationCode) && redirect_uris.is_empty() {
         return Err(ValidationError::new(
             "the authorization_code grant needs at least one --redirect-uri",
@@ -127,6 +135,7 @@ pub async fn create_client(
             scopes: scopes.clone(),
             grants: grants.clone(),
             first_party: req.first_party,
+            can_introspect: req.introspect,
         },
         now,
     )

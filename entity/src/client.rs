@@ -20,6 +20,8 @@ pub struct Model {
     pub is_public: bool,
     /// First-party clients skip the consent page.
     pub first_party: bool,
+    /// A resource server: may introspect tokens issued to other clients.
+    pub can_introspect: bool,
     pub created_at: DateTimeUtc,
 }
 

@@ -29,6 +29,9 @@ pub enum ClientCommand {
         /// A first-party client: users are not asked for consent
         #[arg(long)]
         first_party: bool,
+        /// A resource server: may introspect tokens issued to other clients
+        #[arg(long)]
+        introspect: bool,
         #[arg(long)]
         json: bool,
     },
@@ -52,6 +55,7 @@ pub async fn run(
             scopes,
             grants,
             first_party,
+            introspect,
             json,
         } => {
             let req = ClientRequest {
@@ -62,6 +66,7 @@ pub async fn run(
                 grants,
                 first_party,
                 client_id: None,
+                introspect,
             };
             let created = manage::create_client(db, req, Clock::default().now()).await?;
             let secret = created.secret.as_ref().map(|s| s.secret());
@@ -99,6 +104,7 @@ pub async fn run(
                     name: &'a str,
                     public: bool,
                     first_party: bool,
+                    introspect: bool,
                     redirect_uris: Vec<String>,
                     scopes: Vec<String>,
                     grants: Vec<String>,
@@ -111,6 +117,7 @@ pub async fn run(
                         name: &c.name,
                         public: c.is_public(),
                         first_party: c.first_party,
+                        introspect: c.can_introspect,
                         redirect_uris: c
                             .redirect_uris
                             .iter()

@@ -18,6 +18,8 @@ pub struct Client {
     pub grants: GrantTypes,
     /// One of the server's own apps: no consent page, may use `password`.
     pub first_party: bool,
+    /// A resource server: may introspect tokens issued to other clients.
+    pub can_introspect: bool,
     pub created_at: DateTime<Utc>,
 }
 

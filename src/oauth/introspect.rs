@@ -34,11 +34,11 @@ fn inactive() -> Value {
     json!({ "active": false })
 }
 
-/// Confidential clients (resource servers among them) may introspect any
-/// token; a public client only its own. Others see `active: false`, which
-/// reveals nothing (RFC 7662 §2.2).
+/// A client may introspect its own tokens; only a registered resource
+/// server (`client create --introspect`) may introspect others'. Others see
+/// `active: false`, which reveals nothing (RFC 7662 §2.2).
 fn may_see(client: &AuthenticatedClient, token_client: &str) -> bool {
-    !client.is_public() || client.id() == token_client
+    client.id() == token_client || client.can_introspect
 }
 
 async fn access(state: &AppState, client: &AuthenticatedClient, token: &str) -> Option<Value> {

@@ -17,6 +17,7 @@ pub struct NewClient {
     pub scopes: ScopeSet,
     pub grants: GrantTypes,
     pub first_party: bool,
+    pub can_introspect: bool,
 }
 
 pub async fn create(
@@ -39,6 +40,7 @@ pub async fn create(
         grants: Set(new.grants.to_string()),
         is_public: Set(new.kind == ClientKind::Public),
         first_party: Set(new.first_party),
+        can_introspect: Set(new.can_introspect),
         created_at: Set(now),
     }
     .insert(db)
@@ -109,6 +111,7 @@ fn parse(row: client::Model) -> Result<Client, DbErr> {
         scopes,
         grants,
         first_party: row.first_party,
+        can_introspect: row.can_introspect,
         created_at: row.created_at,
     })
 }

@@ -438,3 +438,51 @@ async fn migrate_on_a_fresh_database_names_what_it_applied_and_then_prints_nothi
     assert!(pending.is_empty(), "{} still pending", pending.len());
     assert!(tollgate::store::users::list(&db).await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn client_create_introspect_registers_a_resource_server_but_never_a_public_one() {
+    // Arrange
+    let app = TestApp::spawn().await;
+
+    // Act
+    let created = tollgate_json(
+        &app,
+        &[
+            "client",
+            "create",
+            "--name",
+            "api",
+            "--grant",
+            "client_credentials",
+            "--introspect",
+            "--json",
+        ],
+        "",
+    )
+    .await;
+    let public = tollgate(
+        &app,
+        &[
+            "client",
+            "create",
+            "--name",
+            "spa",
+            "--public",
+            "--introspect",
+            "--redirect-uri",
+            "https://spa.example.com/cb",
+        ],
+        "",
+    )
+    .await;
+    let list = tollgate(&app, &["client", "list", "--json"], "")
+        .await
+        .unwrap();
+
+    // Assert
+    let list: Value = serde_json::from_str(&list).unwrap();
+    assert_eq!(list[0]["client_id"], created["client_id"]);
+    assert_eq!(list[0]["introspect"], true, "{list}");
+    let err = public.expect_err("a public resource server is refused");
+    assert!(err.contains("public client cannot introspect"), "{err}");
+}

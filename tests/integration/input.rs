@@ -130,6 +130,7 @@ async fn a_control_character_in_a_client_name_is_refused() {
             grants: Vec::new(),
             first_party: false,
             client_id: None,
+            introspect: false,
         },
         app.clock().now(),
     )

@@ -158,12 +158,15 @@ async fn a_public_client_sees_only_its_own_tokens_as_active() {
 }
 
 #[tokio::test]
-async fn a_confidential_client_may_introspect_another_clients_token() {
-    // Arrange: a resource server is a confidential client of its own.
+async fn a_resource_server_may_introspect_another_clients_token() {
+    // Arrange: a resource server is a confidential client registered with
+    // --introspect.
     let app = TestApp::spawn().await;
     let alice = app.user("alice").await;
     let public = app.oauth_client(ClientSpec::public()).await;
-    let resource_server = app.oauth_client(ClientSpec::default()).await;
+    let resource_server = app
+        .oauth_client(ClientSpec::default().resource_server())
+        .await;
     let tokens = public_tokens(&app, &alice, &public).await;
 
     // Act
@@ -172,6 +175,24 @@ async fn a_confidential_client_may_introspect_another_clients_token() {
     // Assert
     assert_eq!(body["active"], true, "{body}");
     assert_eq!(body["client_id"], public.client_id.as_str());
+}
+
+#[tokio::test]
+async fn any_other_confidential_client_sees_another_clients_tokens_as_inactive() {
+    // Arrange
+    let app = TestApp::spawn().await;
+    let alice = app.user("alice").await;
+    let public = app.oauth_client(ClientSpec::public()).await;
+    let other = app.oauth_client(ClientSpec::default()).await;
+    let tokens = public_tokens(&app, &alice, &public).await;
+
+    // Act
+    let access = introspect(&app, &other, field(&tokens, "access_token")).await;
+    let refresh = introspect(&app, &other, field(&tokens, "refresh_token")).await;
+
+    // Assert
+    assert_eq!(access, json!({"active": false}));
+    assert_eq!(refresh, json!({"active": false}));
 }
 
 #[tokio::test]

@@ -26,6 +26,8 @@ pub struct ClientSpec {
     pub grants: Vec<String>,
     /// A fixed client id; otherwise a random one.
     pub client_id: Option<String>,
+    /// A resource server, which may introspect other clients' tokens.
+    pub introspect: bool,
 }
 
 impl Default for ClientSpec {
@@ -37,6 +39,7 @@ impl Default for ClientSpec {
             scopes: vec!["blog:read blog:write".to_owned()],
             grants: vec![],
             client_id: None,
+            introspect: false,
         }
     }
 }
@@ -64,6 +67,11 @@ impl ClientSpec {
         self
     }
 
+    pub fn resource_server(mut self) -> Self {
+        self.introspect = true;
+        self
+    }
+
     pub fn with_id(mut self, client_id: &str) -> Self {
         self.client_id = Some(client_id.to_owned());
         self
@@ -88,6 +96,7 @@ impl TestApp {
                 grants: spec.grants,
                 first_party: spec.first_party,
                 client_id: spec.client_id,
+                introspect: spec.introspect,
             },
             self.clock().now(),
         )
