@@ -89,7 +89,15 @@ pub async fn create_client(
     let redirect_uris = req
         .redirect_uris
         .iter()
-        .map(|u| RedirectUri::parse(u))
+        .map(|u| {
+            // The server's own apps (the docs explorer) live at the issuer,
+            // which may be named localhost; third-party apps may not.
+            if req.first_party {
+                RedirectUri::parse(u)
+            } else {
+                RedirectUri::parse_new(u)
+            }
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let scopes = if req.scopes.is_empty() {
         ScopeSet::parse("blog:read blog:write")?

@@ -32,10 +32,11 @@ impl Client {
         self.grants.contains(grant)
     }
 
-    /// Whether `uri` is one of the registered redirect URIs, compared as
-    /// exact strings (RFC 9700 §4.1.3).
+    /// Whether `uri` is one of the registered redirect URIs: compared as
+    /// exact strings (RFC 9700 §4.1.3), but for the port of a loopback IP
+    /// (RFC 8252 §7.3, see [`RedirectUri::matches`]).
     pub fn has_redirect_uri(&self, uri: &str) -> bool {
-        self.redirect_uris.iter().any(|r| r.as_str() == uri)
+        self.redirect_uris.iter().any(|r| r.matches(uri))
     }
 }
 

@@ -650,3 +650,78 @@ async fn a_state_with_markup_and_reserved_characters_comes_back_unchanged_and_is
     assert_eq!(params["state"], state);
     assert!(params.contains_key("code"), "{params:?}");
 }
+
+#[tokio::test]
+async fn a_native_app_registered_on_a_loopback_ip_may_use_any_port() {
+    // Arrange: RFC 8252 §7.3, the app listens on a port it gets at run time.
+    let app = TestApp::spawn().await;
+    let alice = app.user("alice").await;
+    let native = app
+        .oauth_client(
+            ClientSpec::public()
+                .first_party()
+                .redirect_uris(&["http://127.0.0.1/callback"]),
+        )
+        .await;
+    let sent = "http://127.0.0.1:53127/callback";
+    let mut browser = Browser::new();
+
+    // Act
+    let login = browser
+        .get(
+            &app,
+            &authorize_query(&native, &[("redirect_uri", Some(sent))]),
+        )
+        .await;
+    let done = browser.log_in(&app, &login, &alice).await;
+    let code = done.redirect_params()["code"].clone();
+    let (status, body) = app
+        .token(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", &native.client_id),
+            ("code", &code),
+            ("redirect_uri", sent),
+            ("code_verifier", VERIFIER),
+        ])
+        .await;
+
+    // Assert
+    assert!(
+        done.location().unwrap().starts_with(sent),
+        "{:?}",
+        done.location()
+    );
+    assert_eq!(status, 200, "{body}");
+    // Another path, or https, on the same host is still no match.
+    for other in [
+        "http://127.0.0.1:53127/other",
+        "https://127.0.0.1:53127/callback",
+    ] {
+        let page = Browser::new()
+            .get(
+                &app,
+                &authorize_query(&native, &[("redirect_uri", Some(other))]),
+            )
+            .await;
+        assert_error_page(&page);
+    }
+}
+
+#[tokio::test]
+async fn registering_a_localhost_redirect_uri_is_refused_in_favour_of_the_ip() {
+    let app = TestApp::spawn().await;
+    let err = tollgate::manage::create_client(
+        &app.state.db,
+        tollgate::manage::ClientRequest {
+            name: "native".to_owned(),
+            redirect_uris: vec!["http://localhost:8765/cb".to_owned()],
+            public: true,
+            ..Default::default()
+        },
+        app.clock().now(),
+    )
+    .await
+    .err()
+    .expect("refused");
+    assert!(err.to_string().contains("http://127.0.0.1"), "{err}");
+}

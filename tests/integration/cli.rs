@@ -160,7 +160,7 @@ async fn client_create_prints_the_contract_json() {
             "--public",
             "--redirect-uri",
             "http://127.0.0.1:9000/cb",
-            "http://localhost:9000/cb",
+            "http://[::1]:9000/cb",
             "--scope",
             "blog:read",
             "--grant",
