@@ -68,7 +68,7 @@ async fn user_create_prints_the_contract_json_and_refuses_duplicates() {
     )
     .await
     .expect_err("weak password");
-    assert!(err.contains("at least 8"), "{err}");
+    assert!(err.contains("at least 12"), "{err}");
 
     let err = tollgate(
         &app,

@@ -174,3 +174,20 @@ async fn alice_signs_in_as_alice_whatever_the_case_and_cannot_be_registered_twic
         again.err()
     );
 }
+
+#[tokio::test]
+async fn a_new_password_must_be_long_and_not_common() {
+    let app = TestApp::spawn().await;
+    for (password, needle) in [
+        ("password", "at least 12"),
+        ("12345678", "at least 12"),
+        ("password1234", "common"),
+        ("Iloveyou1234", "common"),
+    ] {
+        let err = manage::create_user(&app.state.db, "bob", password.to_owned(), app.clock().now())
+            .await
+            .err()
+            .unwrap_or_else(|| panic!("{password} accepted"));
+        assert!(err.to_string().contains(needle), "{password}: {err}");
+    }
+}
