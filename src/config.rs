@@ -59,6 +59,9 @@ pub struct SettingsArgs {
     /// Longest lock (env TOLLGATE_LOGIN_LOCKOUT_MAX) [default: 15m]
     #[arg(long, global = true, value_name = "DURATION")]
     pub login_lockout_max: Option<String>,
+    /// Log lines as text or json (env TOLLGATE_LOG_FORMAT) [default: text]
+    #[arg(long, global = true, value_name = "FORMAT")]
+    pub log_format: Option<String>,
     /// Confidential clients allowed the code flow without PKCE, comma-separated (env TOLLGATE_PKCE_OPTIONAL_CLIENTS) [default: none]
     #[arg(long, global = true, value_name = "CLIENT_IDS")]
     pub pkce_optional_clients: Option<String>,
@@ -83,6 +86,7 @@ struct FileSettings {
     login_lockout: Option<DurationValue>,
     login_lockout_max: Option<DurationValue>,
     pkce_optional_clients: Option<Vec<String>>,
+    log_format: Option<String>,
 }
 
 /// A duration in the file may be `"15m"` or a plain number of seconds.
@@ -124,9 +128,20 @@ pub struct Settings {
     pub login_max_failures: usize,
     pub login_lockout: TimeDelta,
     pub login_lockout_max: TimeDelta,
+    /// Text for people, JSON for log shippers.
+    pub log_format: LogFormat,
     /// Legacy confidential clients that may omit PKCE (OAuth 2.1 requires
     /// it of everyone else).
     pub pkce_optional_clients: Vec<String>,
+}
+
+/// How log lines are written (`TOLLGATE_LOG_FORMAT`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One human-readable line per event.
+    Text,
+    /// One JSON object per line, for log shippers.
+    Json,
 }
 
 /// Where a value came from, for error messages.
@@ -269,6 +284,13 @@ impl Settings {
             "",
         )
         .parse_with(parse_id_list)?;
+        let log_format = pick("log_format", &args.log_format, file.log_format, "text").parse_with(
+            |s| match s {
+                "text" => Ok(LogFormat::Text),
+                "json" => Ok(LogFormat::Json),
+                _ => Err("expected text or json".to_owned()),
+            },
+        )?;
         // No flag: a secret on the command line is visible to every user.
         let metrics_token =
             pick("metrics_token", &None, file.metrics_token, "").parse_with(parse_metrics_token)?;
@@ -293,6 +315,7 @@ impl Settings {
             login_lockout,
             login_lockout_max,
             pkce_optional_clients,
+            log_format,
         })
     }
 
@@ -320,6 +343,7 @@ impl Settings {
             login_lockout: TimeDelta::seconds(30),
             login_lockout_max: TimeDelta::minutes(15),
             pkce_optional_clients: Vec::new(),
+            log_format: LogFormat::Text,
         }
     }
 
@@ -533,6 +557,20 @@ mod tests {
             msg.contains("metrics_token") && !msg.contains("short\""),
             "{msg}"
         );
+    }
+
+    #[test]
+    fn the_log_format_is_text_or_json() {
+        let s = Settings::load(&SettingsArgs::default(), no_env).expect("loads");
+        assert_eq!(s.log_format, LogFormat::Text);
+        let env = |k: &str| (k == "TOLLGATE_LOG_FORMAT").then(|| "json".to_owned());
+        let s = Settings::load(&SettingsArgs::default(), env).expect("loads");
+        assert_eq!(s.log_format, LogFormat::Json);
+        let env = |k: &str| (k == "TOLLGATE_LOG_FORMAT").then(|| "yaml".to_owned());
+        let msg = Settings::load(&SettingsArgs::default(), env)
+            .expect_err("yaml")
+            .to_string();
+        assert!(msg.contains("log_format"), "{msg}");
     }
 
     #[test]

@@ -15,6 +15,15 @@ pub enum SecurityEvent {
     LoginLockout,
     /// A password attempt refused because its account or address is locked.
     LoginRefusedWhileLocked,
+    /// A spent authorization code presented again (its grant is revoked).
+    CodeReplayed,
+    /// A rotated refresh token presented again (its family is revoked).
+    RefreshTokenReused,
+    /// A client that failed to authenticate at the token, revocation or
+    /// introspection endpoint.
+    ClientAuthFailed,
+    /// A new signing key made current.
+    KeyRotated,
 }
 
 impl SecurityEvent {
@@ -24,6 +33,10 @@ impl SecurityEvent {
             Self::LoginFailed => "login_failed",
             Self::LoginLockout => "login_lockout",
             Self::LoginRefusedWhileLocked => "login_refused_while_locked",
+            Self::CodeReplayed => "code_replayed",
+            Self::RefreshTokenReused => "refresh_token_reused",
+            Self::ClientAuthFailed => "client_auth_failed",
+            Self::KeyRotated => "key_rotated",
         }
     }
 }

@@ -4,21 +4,26 @@ use std::time::Instant;
 use poem::http::{Method, StatusCode};
 use poem::{Endpoint, IntoResponse, Request, Response};
 use poem_openapi::OperationId;
-use tracing::info;
+use tracing::{Instrument, info, info_span};
 use tracing_subscriber::EnvFilter;
 
+pub use crate::config::LogFormat;
 use crate::oauth;
 use crate::state::AppState;
 
 /// Logs to stderr, filtered by `filter` (`TOLLGATE_LOG`). Safe to call twice.
-pub fn init(filter: &str) {
+pub fn init(filter: &str, format: LogFormat) {
     let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_target(false)
-        .try_init();
+        .with_target(false);
+    let _ = match format {
+        LogFormat::Text => builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .try_init(),
+        LogFormat::Json => builder.json().with_current_span(true).try_init(),
+    };
 }
 
 /// One log line and one metrics sample per request. The line holds the
@@ -28,10 +33,18 @@ pub async fn observe<E: Endpoint>(next: E, req: Request) -> poem::Result<Respons
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let metrics = req.data::<AppState>().map(|s| s.metrics.clone());
-    let resp = match next.call(req).await {
+    // Every line logged while answering (security events among them)
+    // carries the client's address.
+    let client = req
+        .remote_addr()
+        .as_socket_addr()
+        .map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string());
+    let span = info_span!("request", client = %client);
+    let resp = match next.call(req).instrument(span.clone()).await {
         Ok(resp) => resp.into_response(),
         Err(err) => err.into_response(),
     };
+    let _entered = span.enter();
     let elapsed = started.elapsed();
     let status = resp.status();
     let route = route_label(&resp, &path, status);

@@ -13,7 +13,7 @@ pub struct ServeArgs {
 }
 
 pub async fn run(settings: Settings, args: ServeArgs, out: &mut dyn Write) -> anyhow::Result<()> {
-    crate::telemetry::init(&settings.log);
+    crate::telemetry::init(&settings.log, settings.log_format);
     info!(settings = %settings.describe(), "starting");
     let app = Application::build(settings).await?;
     if args.demo {

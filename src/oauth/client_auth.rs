@@ -10,11 +10,12 @@ use poem::http::HeaderMap;
 use poem::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use poem::{Body, Request};
 use sea_orm::DbErr;
-use tracing::debug;
+use tracing::warn;
 
 use super::error::TokenError;
 use super::params::Params;
 use crate::domain::Client;
+use crate::metrics::SecurityEvent;
 use crate::secrets::lookup_hash_matches;
 use crate::state::AppState;
 use crate::store;
@@ -98,6 +99,19 @@ async fn read_form(req: &Request, body: Body) -> Result<Params, TokenError> {
     Ok(Params::parse(&bytes))
 }
 
+/// A security event, logged with the presented client id (cut short: it
+/// comes from the request) and never the secret.
+fn client_auth_failed(state: &AppState, client_id: &str, reason: &'static str) {
+    let client_id: String = client_id.chars().take(64).collect();
+    warn!(
+        event = SecurityEvent::ClientAuthFailed.as_str(),
+        client_id, reason, "client authentication failed"
+    );
+    state
+        .metrics
+        .security_event(SecurityEvent::ClientAuthFailed);
+}
+
 struct Presented {
     client_id: String,
     secret: Option<String>,
@@ -112,7 +126,7 @@ async fn authenticate(
     let presented = presented_credentials(headers, params)?;
     let basic = presented.basic;
     let Some(client) = find_client(state, &presented.client_id).await? else {
-        debug!("client authentication failed: unknown client");
+        client_auth_failed(state, &presented.client_id, "unknown client");
         return Err(TokenError::invalid_client(basic));
     };
     let ok = match (&client.secret_hash, &presented.secret) {
@@ -123,7 +137,7 @@ async fn authenticate(
         _ => false,
     };
     if !ok {
-        debug!(client_id = %client.id, "client authentication failed");
+        client_auth_failed(state, &presented.client_id, "wrong or missing secret");
         return Err(TokenError::invalid_client(basic));
     }
     Ok(AuthenticatedClient(client))

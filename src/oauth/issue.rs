@@ -3,12 +3,14 @@
 use chrono::{DateTime, Utc};
 use sea_orm::ConnectionTrait;
 use serde::Serialize;
+use tracing::warn;
 use uuid::Uuid;
 
 use super::error::TokenError;
 use crate::auth::Subject;
 use crate::auth::access_token;
 use crate::domain::ScopeSet;
+use crate::metrics::SecurityEvent;
 use crate::secrets::{TokenKind, generate_token, lookup_hash};
 use crate::state::AppState;
 use crate::store;
@@ -106,11 +108,15 @@ pub async fn revoke_grant(
 }
 
 /// A replayed code or reused refresh token: revoke its grant and refuse.
+/// A security event: logged at `warn` and counted.
 pub async fn refuse_replay(
     state: &AppState,
+    event: SecurityEvent,
     grant_id: Uuid,
     description: &'static str,
 ) -> TokenError {
+    warn!(event = event.as_str(), %grant_id, "{description}; revoking the grant");
+    state.metrics.security_event(event);
     match revoke_grant(state, &state.db, grant_id, state.clock.now()).await {
         Ok(()) => TokenError::invalid_grant(description),
         Err(e) => e,

@@ -137,7 +137,7 @@ fn paths_in(code: &str) -> Vec<Vec<String>> {
         let boundary = i == 0 || !is_ident(bytes[i - 1]);
         let starts = ["crate::", "super::", "self::"]
             .iter()
-            .any(|p| code[i..].starts_with(p));
+            .any(|p| bytes[i..].starts_with(p.as_bytes()));
         if boundary && starts {
             let (paths, end) = parse_path(code, i, Vec::new());
             out.extend(paths);
@@ -184,7 +184,7 @@ fn parse_path(code: &str, mut i: usize, prefix: Vec<String>) -> (Vec<Vec<String>
             return (vec![segments], i);
         }
         segments.push(code[start..i].to_owned());
-        if code[i..].starts_with("::") {
+        if bytes[i..].starts_with(b"::") {
             i += 2;
         } else {
             // Skip `as alias` so that it is not read as a segment.

@@ -78,3 +78,46 @@ async fn with_a_token_set_metrics_need_it_as_a_bearer() {
     let text = right.0.into_body().into_string().await.unwrap();
     assert!(text.contains("tollgate_http_requests_total"), "{text}");
 }
+
+#[tokio::test]
+async fn replays_and_failed_client_authentication_are_counted_as_security_events() {
+    use crate::helpers::browser::Browser;
+    use crate::helpers::oauth::{ClientSpec, REDIRECT_URI, VERIFIER};
+
+    // Arrange
+    let app = TestApp::spawn().await;
+    let alice = app.user("alice").await;
+    let client = app.oauth_client(ClientSpec::public().first_party()).await;
+    let code = app
+        .authorize_code(&mut Browser::new(), &alice, &client, "blog:read")
+        .await;
+    let redeem = [
+        ("grant_type", "authorization_code"),
+        ("client_id", client.client_id.as_str()),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT_URI),
+        ("code_verifier", VERIFIER),
+    ];
+
+    // Act: redeem, replay, and authenticate as nobody.
+    assert_eq!(app.token(&redeem).await.0, 200);
+    assert_eq!(app.token(&redeem).await.0, 400);
+    let (status, _) = app
+        .token(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "nobody"),
+        ])
+        .await;
+
+    // Assert
+    assert_eq!(status, 401);
+    let text = metrics_text(&app).await;
+    for event in ["code_replayed", "client_auth_failed", "login_succeeded"] {
+        assert!(
+            text.contains(&format!(
+                r#"tollgate_security_events_total{{event="{event}"}} 1"#
+            )),
+            "{event}: {text}"
+        );
+    }
+}

@@ -1,9 +1,10 @@
 //! RFC 6749 §4.1.3 with PKCE (RFC 7636 §4.6).
 
-use tracing::{info, warn};
+use tracing::info;
 
 use crate::auth::Subject;
 use crate::domain::{GrantType, ScopeSet};
+use crate::metrics::SecurityEvent;
 use crate::oauth::client_auth::AuthenticatedClient;
 use crate::oauth::error::TokenError;
 use crate::oauth::issue::{self, Issue, TokenResponse};
@@ -116,6 +117,11 @@ pub async fn exchange(
 /// authorization server MUST deny the request and SHOULD revoke (when
 /// possible) all tokens previously issued based on that authorization code."
 async fn replayed(state: &AppState, grant_id: uuid::Uuid) -> TokenError {
-    warn!(%grant_id, "authorization code replayed; revoking its grant");
-    issue::refuse_replay(state, grant_id, "the authorization code was already used").await
+    issue::refuse_replay(
+        state,
+        SecurityEvent::CodeReplayed,
+        grant_id,
+        "the authorization code was already used",
+    )
+    .await
 }

@@ -1,11 +1,10 @@
 //! RFC 6749 §6 with rotation: every use returns a new refresh token, and a
 //! reused one revokes its whole family (OAuth 2.1 §4.3.1, RFC 9700 §4.14.2).
 
-use tracing::warn;
-
 use super::requested_scopes;
 use crate::auth::Subject;
 use crate::domain::{GrantType, ScopeSet};
+use crate::metrics::SecurityEvent;
 use crate::oauth::client_auth::AuthenticatedClient;
 use crate::oauth::error::TokenError;
 use crate::oauth::issue::{self, Issue, TokenResponse};
@@ -99,6 +98,11 @@ pub async fn exchange(
 }
 
 async fn reused(state: &AppState, grant_id: uuid::Uuid) -> TokenError {
-    warn!(%grant_id, "rotated refresh token reused; revoking its family");
-    issue::refuse_replay(state, grant_id, "the refresh token was already used").await
+    issue::refuse_replay(
+        state,
+        SecurityEvent::RefreshTokenReused,
+        grant_id,
+        "the refresh token was already used",
+    )
+    .await
 }

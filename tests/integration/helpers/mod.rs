@@ -19,7 +19,7 @@ use tollgate::{Settings, manage};
 /// Logs only with `TEST_LOG=1`.
 static TRACING: LazyLock<()> = LazyLock::new(|| {
     if std::env::var_os("TEST_LOG").is_some() {
-        tollgate::telemetry::init("debug");
+        tollgate::telemetry::init("debug", tollgate::telemetry::LogFormat::Text);
     }
 });
 
