@@ -13,6 +13,7 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::domain::SecretString;
+use crate::secrets::KeyEncryptionKey;
 
 /// Flags that override the file and the environment (global on the CLI).
 #[derive(clap::Args, Clone, Debug, Default)]
@@ -104,6 +105,9 @@ pub struct Settings {
     pub password_queue: usize,
     /// When set, `/metrics` answers only `Authorization: Bearer <token>`.
     pub metrics_token: Option<SecretString>,
+    /// Encrypts private signing keys at rest (environment only, see
+    /// `secrets::key_encryption`).
+    pub key_encryption_key: Option<KeyEncryptionKey>,
 }
 
 /// Where a value came from, for error messages.
@@ -238,6 +242,13 @@ impl Settings {
             password_workers: workers,
             password_queue: queue,
             metrics_token,
+            key_encryption_key: KeyEncryptionKey::from_env(&env).map_err(|message| {
+                ConfigError::Invalid {
+                    setting: "key_encryption_key",
+                    origin: Source::Env,
+                    message,
+                }
+            })?,
         })
     }
 
@@ -261,13 +272,14 @@ impl Settings {
             password_workers: 2,
             password_queue: 64,
             metrics_token: None,
+            key_encryption_key: None,
         }
     }
 
     /// A one-line description for the start-up log, secrets redacted.
     pub fn describe(&self) -> String {
         format!(
-            "database={} bind={} issuer={} access_token_ttl={}s refresh_token_ttl={}s code_ttl={}s session_ttl={}s password_workers={} password_queue={}",
+            "database={} bind={} issuer={} access_token_ttl={}s refresh_token_ttl={}s code_ttl={}s session_ttl={}s password_workers={} password_queue={} key_encryption_key={}",
             redact_url(self.database_url.secret()),
             self.bind,
             self.issuer_str(),
@@ -277,6 +289,11 @@ impl Settings {
             self.session_ttl.num_seconds(),
             self.password_workers,
             self.password_queue,
+            if self.key_encryption_key.is_some() {
+                "set"
+            } else {
+                "unset"
+            },
         )
     }
 }

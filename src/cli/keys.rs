@@ -4,6 +4,7 @@ use clap::Subcommand;
 use sea_orm::DatabaseConnection;
 
 use crate::clock::Clock;
+use crate::secrets::KeyEncryptionKey;
 use crate::secrets::signing_keys;
 
 #[derive(Debug, Subcommand)]
@@ -15,12 +16,13 @@ pub enum KeysCommand {
 
 pub async fn run(
     db: &DatabaseConnection,
+    kek: Option<&KeyEncryptionKey>,
     cmd: KeysCommand,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     match cmd {
         KeysCommand::Rotate => {
-            let key = signing_keys::rotate(db, Clock::default().now()).await?;
+            let key = signing_keys::rotate(db, kek, Clock::default().now()).await?;
             writeln!(
                 out,
                 "new signing key {} ({}) is current",

@@ -77,7 +77,7 @@ pub async fn run(cli: Cli, input: &mut dyn BufRead, out: &mut dyn Write) -> anyh
         }
         Command::Keys(cmd) => {
             let db = open(&settings).await?;
-            keys::run(&db, cmd, out).await
+            keys::run(&db, settings.key_encryption_key.as_ref(), cmd, out).await
         }
     }
 }

@@ -21,6 +21,7 @@ mod headers;
 mod input;
 mod introspect;
 mod keys;
+mod keys_at_rest;
 mod layout;
 mod login;
 mod metrics;
