@@ -68,6 +68,7 @@ struct FileSettings {
     password_workers: Option<usize>,
     password_queue: Option<usize>,
     metrics_token: Option<String>,
+    gc_interval: Option<DurationValue>,
 }
 
 /// A duration in the file may be `"15m"` or a plain number of seconds.
@@ -108,6 +109,8 @@ pub struct Settings {
     /// Encrypts private signing keys at rest (environment only, see
     /// `secrets::key_encryption`).
     pub key_encryption_key: Option<KeyEncryptionKey>,
+    /// How often housekeeping deletes expired rows.
+    pub gc_interval: Duration,
 }
 
 /// Where a value came from, for error messages.
@@ -242,6 +245,8 @@ impl Settings {
             password_workers: workers,
             password_queue: queue,
             metrics_token,
+            gc_interval: pick("gc_interval", &None, dur(file.gc_interval), "5m")
+                .parse_with(parse_duration)?,
             key_encryption_key: KeyEncryptionKey::from_env(&env).map_err(|message| {
                 ConfigError::Invalid {
                     setting: "key_encryption_key",
@@ -273,13 +278,14 @@ impl Settings {
             password_queue: 64,
             metrics_token: None,
             key_encryption_key: None,
+            gc_interval: Duration::from_secs(300),
         }
     }
 
     /// A one-line description for the start-up log, secrets redacted.
     pub fn describe(&self) -> String {
         format!(
-            "database={} bind={} issuer={} access_token_ttl={}s refresh_token_ttl={}s code_ttl={}s session_ttl={}s password_workers={} password_queue={} key_encryption_key={}",
+            "database={} bind={} issuer={} access_token_ttl={}s refresh_token_ttl={}s code_ttl={}s session_ttl={}s password_workers={} password_queue={} key_encryption_key={} gc_interval={}s",
             redact_url(self.database_url.secret()),
             self.bind,
             self.issuer_str(),
@@ -294,6 +300,7 @@ impl Settings {
             } else {
                 "unset"
             },
+            self.gc_interval.as_secs(),
         )
     }
 }
@@ -478,6 +485,22 @@ mod tests {
             msg.contains("metrics_token") && !msg.contains("short\""),
             "{msg}"
         );
+    }
+
+    #[test]
+    fn gc_interval_defaults_to_five_minutes_and_the_key_encryption_key_is_redacted() {
+        let s = Settings::load(&SettingsArgs::default(), no_env).expect("loads");
+        assert_eq!(s.gc_interval, Duration::from_secs(300));
+        let kek = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+        let env = |k: &str| match k {
+            "TOLLGATE_GC_INTERVAL" => Some("90s".to_owned()),
+            "TOLLGATE_KEY_ENCRYPTION_KEY" => Some(kek.to_owned()),
+            _ => None,
+        };
+        let s = Settings::load(&SettingsArgs::default(), env).expect("loads");
+        assert_eq!(s.gc_interval, Duration::from_secs(90));
+        assert!(s.key_encryption_key.is_some());
+        assert!(!s.describe().contains(kek) && !format!("{s:?}").contains(kek));
     }
 
     #[test]

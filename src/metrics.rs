@@ -6,11 +6,23 @@ use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
 };
 
-/// Request counts and latencies by method, route and status.
+/// The tables housekeeping deletes from: the only values of its `table`
+/// label (`signing_key_private_halves` counts erased private keys).
+pub const HOUSEKEEPING_TABLES: [&str; 5] = [
+    "authorization_codes",
+    "browser_sessions",
+    "refresh_tokens",
+    "token_revocations",
+    "signing_key_private_halves",
+];
+
+/// Request counts and latencies by method, route and status; rows
+/// deleted by housekeeping, by table.
 pub struct Metrics {
     registry: Registry,
     requests: IntCounterVec,
     latency: HistogramVec,
+    deleted: IntCounterVec,
 }
 
 impl Metrics {
@@ -34,6 +46,20 @@ impl Metrics {
             labels,
         )
         .expect("valid histogram");
+        let deleted = IntCounterVec::new(
+            Opts::new(
+                "tollgate_housekeeping_deleted_rows_total",
+                "Rows deleted by housekeeping",
+            ),
+            &["table"],
+        )
+        .expect("valid counter");
+        for table in HOUSEKEEPING_TABLES {
+            deleted.with_label_values(&[table]);
+        }
+        registry
+            .register(Box::new(deleted.clone()))
+            .expect("registered once");
         registry
             .register(Box::new(requests.clone()))
             .expect("registered once");
@@ -44,6 +70,7 @@ impl Metrics {
             registry,
             requests,
             latency,
+            deleted,
         }
     }
 
@@ -54,6 +81,14 @@ impl Metrics {
         self.latency
             .with_label_values(&labels)
             .observe(elapsed.as_secs_f64());
+    }
+
+    /// Counts `rows` deleted from `table`, one of [`HOUSEKEEPING_TABLES`]
+    /// (anything else is ignored, so the label set stays fixed).
+    pub fn deleted_rows(&self, table: &str, rows: u64) {
+        if HOUSEKEEPING_TABLES.contains(&table) {
+            self.deleted.with_label_values(&[table]).inc_by(rows);
+        }
     }
 
     pub fn render(&self) -> Result<String, prometheus::Error> {

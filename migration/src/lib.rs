@@ -9,6 +9,7 @@ mod m20261125_000003_create_api_keys;
 mod m20261125_000004_create_posts;
 mod m20261125_000005_create_oauth_tables;
 mod m20261201_000006_case_insensitive_usernames;
+mod m20261201_000008_housekeeping_indexes;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_create_posts::Migration),
             Box::new(m20261125_000005_create_oauth_tables::Migration),
             Box::new(m20261201_000006_case_insensitive_usernames::Migration),
+            Box::new(m20261201_000008_housekeeping_indexes::Migration),
         ]
     }
 }

@@ -18,6 +18,7 @@ mod demo_binary;
 mod discovery;
 mod explorer;
 mod headers;
+mod housekeeping;
 mod input;
 mod introspect;
 mod keys;
