@@ -13,6 +13,7 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::domain::SecretString;
+use crate::secrets::KeyEncryptionKey;
 
 /// Flags that override the file and the environment (global on the CLI).
 #[derive(clap::Args, Clone, Debug, Default)]
@@ -87,6 +88,7 @@ struct FileSettings {
     login_lockout_max: Option<DurationValue>,
     pkce_optional_clients: Option<Vec<String>>,
     log_format: Option<String>,
+    gc_interval: Option<DurationValue>,
 }
 
 /// A duration in the file may be `"15m"` or a plain number of seconds.
@@ -133,6 +135,11 @@ pub struct Settings {
     /// Legacy confidential clients that may omit PKCE (OAuth 2.1 requires
     /// it of everyone else).
     pub pkce_optional_clients: Vec<String>,
+    /// Encrypts private signing keys at rest (environment only, see
+    /// `secrets::key_encryption`).
+    pub key_encryption_key: Option<KeyEncryptionKey>,
+    /// How often housekeeping deletes expired rows.
+    pub gc_interval: Duration,
 }
 
 /// How log lines are written (`TOLLGATE_LOG_FORMAT`).
@@ -316,6 +323,15 @@ impl Settings {
             login_lockout_max,
             pkce_optional_clients,
             log_format,
+            gc_interval: pick("gc_interval", &None, dur(file.gc_interval), "5m")
+                .parse_with(parse_duration)?,
+            key_encryption_key: KeyEncryptionKey::from_env(&env).map_err(|message| {
+                ConfigError::Invalid {
+                    setting: "key_encryption_key",
+                    origin: Source::Env,
+                    message,
+                }
+            })?,
         })
     }
 
@@ -344,13 +360,15 @@ impl Settings {
             login_lockout_max: TimeDelta::minutes(15),
             pkce_optional_clients: Vec::new(),
             log_format: LogFormat::Text,
+            key_encryption_key: None,
+            gc_interval: Duration::from_secs(300),
         }
     }
 
     /// A one-line description for the start-up log, secrets redacted.
     pub fn describe(&self) -> String {
         format!(
-            "database={} bind={} issuer={} access_token_ttl={}s refresh_token_ttl={}s code_ttl={}s session_ttl={}s password_workers={} password_queue={}",
+            "database={} bind={} issuer={} access_token_ttl={}s refresh_token_ttl={}s code_ttl={}s session_ttl={}s password_workers={} password_queue={} key_encryption_key={} gc_interval={}s",
             redact_url(self.database_url.secret()),
             self.bind,
             self.issuer_str(),
@@ -360,6 +378,12 @@ impl Settings {
             self.session_ttl.num_seconds(),
             self.password_workers,
             self.password_queue,
+            if self.key_encryption_key.is_some() {
+                "set"
+            } else {
+                "unset"
+            },
+            self.gc_interval.as_secs(),
         )
     }
 }
@@ -571,6 +595,22 @@ mod tests {
             .expect_err("yaml")
             .to_string();
         assert!(msg.contains("log_format"), "{msg}");
+    }
+
+    #[test]
+    fn gc_interval_defaults_to_five_minutes_and_the_key_encryption_key_is_redacted() {
+        let s = Settings::load(&SettingsArgs::default(), no_env).expect("loads");
+        assert_eq!(s.gc_interval, Duration::from_secs(300));
+        let kek = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+        let env = |k: &str| match k {
+            "TOLLGATE_GC_INTERVAL" => Some("90s".to_owned()),
+            "TOLLGATE_KEY_ENCRYPTION_KEY" => Some(kek.to_owned()),
+            _ => None,
+        };
+        let s = Settings::load(&SettingsArgs::default(), env).expect("loads");
+        assert_eq!(s.gc_interval, Duration::from_secs(90));
+        assert!(s.key_encryption_key.is_some());
+        assert!(!s.describe().contains(kek) && !format!("{s:?}").contains(kek));
     }
 
     #[test]

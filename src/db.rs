@@ -93,6 +93,8 @@ pub enum Lock {
     Migrations,
     /// Creating or rotating the signing key.
     SigningKeys,
+    /// Housekeeping (one instance at a time, see [`try_lock`]).
+    Housekeeping,
 }
 
 impl Lock {
@@ -102,6 +104,7 @@ impl Lock {
         match self {
             Lock::Migrations => 0x746f_6c6c_6761_0001,
             Lock::SigningKeys => 0x746f_6c6c_6761_0002,
+            Lock::Housekeeping => 0x746f_6c6c_6761_0003,
         }
     }
 }
@@ -135,6 +138,51 @@ pub async fn begin_exclusive(
             .await?;
             Ok(txn)
         }
+    }
+}
+
+/// Held while one instance does work the others should skip rather than
+/// wait for; released by [`Held::release`] (or on drop, when its
+/// transaction rolls back).
+pub struct Held(Option<DatabaseTransaction>);
+
+impl Held {
+    pub async fn release(self) -> Result<(), DbErr> {
+        match self.0 {
+            Some(txn) => txn.commit().await,
+            None => Ok(()),
+        }
+    }
+}
+
+/// Takes `lock` if nobody holds it, without waiting: on PostgreSQL a
+/// transaction-scoped advisory lock on a connection of its own (`None`
+/// when another session holds it); on SQLite nothing is taken, as one
+/// process serves a database file and holding its only connection would
+/// stall everything else.
+pub async fn try_lock(db: &DatabaseConnection, lock: Lock) -> Result<Option<Held>, DbErr> {
+    if db.get_database_backend() == DbBackend::Sqlite {
+        return Ok(Some(Held(None)));
+    }
+    let txn = db.begin().await?;
+    let row = txn
+        .query_one_raw(sea_orm::Statement::from_string(
+            DbBackend::Postgres,
+            format!(
+                "SELECT pg_try_advisory_xact_lock({}) AS locked",
+                lock.advisory_key()
+            ),
+        ))
+        .await?;
+    let locked = match row {
+        Some(row) => row.try_get::<bool>("", "locked")?,
+        None => false,
+    };
+    if locked {
+        Ok(Some(Held(Some(txn))))
+    } else {
+        txn.rollback().await?;
+        Ok(None)
     }
 }
 

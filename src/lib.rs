@@ -18,6 +18,8 @@ pub mod db;
 pub mod demo;
 /// Validated newtypes for everything that comes from outside.
 pub mod domain;
+/// Deleting expired rows: the background task and `tollgate gc`.
+pub mod housekeeping;
 /// Operations shared by the CLI, `--demo` and test fixtures.
 pub mod manage;
 /// The Prometheus metrics the server keeps.

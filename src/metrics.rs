@@ -41,13 +41,24 @@ impl SecurityEvent {
     }
 }
 
+/// The tables housekeeping deletes from: the only values of its `table`
+/// label (`signing_key_private_halves` counts erased private keys).
+pub const HOUSEKEEPING_TABLES: [&str; 5] = [
+    "authorization_codes",
+    "browser_sessions",
+    "refresh_tokens",
+    "token_revocations",
+    "signing_key_private_halves",
+];
+
 /// Request counts and latencies by method, route and status; security
-/// events by kind.
+/// events by kind; rows deleted by housekeeping, by table.
 pub struct Metrics {
     registry: Registry,
     requests: IntCounterVec,
     latency: HistogramVec,
     security_events: IntCounterVec,
+    deleted: IntCounterVec,
 }
 
 impl Metrics {
@@ -82,6 +93,20 @@ impl Metrics {
         registry
             .register(Box::new(security_events.clone()))
             .expect("registered once");
+        let deleted = IntCounterVec::new(
+            Opts::new(
+                "tollgate_housekeeping_deleted_rows_total",
+                "Rows deleted by housekeeping",
+            ),
+            &["table"],
+        )
+        .expect("valid counter");
+        for table in HOUSEKEEPING_TABLES {
+            deleted.with_label_values(&[table]);
+        }
+        registry
+            .register(Box::new(deleted.clone()))
+            .expect("registered once");
         registry
             .register(Box::new(requests.clone()))
             .expect("registered once");
@@ -93,6 +118,7 @@ impl Metrics {
             requests,
             latency,
             security_events,
+            deleted,
         }
     }
 
@@ -109,6 +135,14 @@ impl Metrics {
         self.latency
             .with_label_values(&labels)
             .observe(elapsed.as_secs_f64());
+    }
+
+    /// Counts `rows` deleted from `table`, one of [`HOUSEKEEPING_TABLES`]
+    /// (anything else is ignored, so the label set stays fixed).
+    pub fn deleted_rows(&self, table: &str, rows: u64) {
+        if HOUSEKEEPING_TABLES.contains(&table) {
+            self.deleted.with_label_values(&[table]).inc_by(rows);
+        }
     }
 
     pub fn render(&self) -> Result<String, prometheus::Error> {

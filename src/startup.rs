@@ -57,11 +57,13 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let peers = tokio::spawn(sync_with_peers(self.state.clone()));
+        let housekeeping = tokio::spawn(crate::housekeeping::run_periodically(self.state.clone()));
         let app = app(self.state);
         let result = Server::new_with_acceptor(self.acceptor)
             .run_with_graceful_shutdown(app, shutdown, Some(Duration::from_secs(30)))
             .await;
         peers.abort();
+        housekeeping.abort();
         result
     }
 }

@@ -53,7 +53,15 @@ impl AppState {
         clock: Clock,
     ) -> Result<Self, KeyError> {
         let now = clock.now();
-        let keys = Arc::new(SigningKeys::init(&db, now, settings.access_token_ttl).await?);
+        let keys = Arc::new(
+            SigningKeys::init(
+                &db,
+                now,
+                settings.access_token_ttl,
+                settings.key_encryption_key.clone(),
+            )
+            .await?,
+        );
         let denylist = Arc::new(Denylist::load(&db, now).await?);
         let settings = Arc::new(settings);
         let auth = Arc::new(Authenticator::new(

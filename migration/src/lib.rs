@@ -10,6 +10,7 @@ mod m20261125_000004_create_posts;
 mod m20261125_000005_create_oauth_tables;
 mod m20261201_000006_case_insensitive_usernames;
 mod m20261201_000007_create_login_throttle;
+mod m20261201_000008_housekeeping_indexes;
 mod m20261201_000010_client_introspect;
 
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000005_create_oauth_tables::Migration),
             Box::new(m20261201_000006_case_insensitive_usernames::Migration),
             Box::new(m20261201_000007_create_login_throttle::Migration),
+            Box::new(m20261201_000008_housekeeping_indexes::Migration),
             Box::new(m20261201_000010_client_introspect::Migration),
         ]
     }

@@ -4,6 +4,8 @@ use clap::Subcommand;
 use sea_orm::DatabaseConnection;
 
 use crate::clock::Clock;
+use crate::metrics::SecurityEvent;
+use crate::secrets::KeyEncryptionKey;
 use crate::secrets::signing_keys;
 
 #[derive(Debug, Subcommand)]
@@ -15,12 +17,19 @@ pub enum KeysCommand {
 
 pub async fn run(
     db: &DatabaseConnection,
+    kek: Option<&KeyEncryptionKey>,
     cmd: KeysCommand,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     match cmd {
         KeysCommand::Rotate => {
-            let key = signing_keys::rotate(db, Clock::default().now()).await?;
+            let key = signing_keys::rotate(db, kek, Clock::default().now()).await?;
+            // A security event; this process has no metrics to count it in.
+            tracing::warn!(
+                event = SecurityEvent::KeyRotated.as_str(),
+                kid = %key.kid,
+                "signing key rotated"
+            );
             writeln!(
                 out,
                 "new signing key {} ({}) is current",

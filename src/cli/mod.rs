@@ -2,6 +2,7 @@
 
 mod api_key;
 mod client;
+mod gc;
 mod keys;
 mod output;
 mod serve;
@@ -45,6 +46,9 @@ pub enum Command {
     /// Manage the JWT signing keys
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// Delete expired codes, sessions, refresh tokens and revocations, and
+    /// erase retired keys' private halves (servers do it every gc_interval)
+    Gc(gc::GcArgs),
 }
 
 /// Runs a parsed command. `input` is where `--password-stdin` reads from
@@ -77,7 +81,11 @@ pub async fn run(cli: Cli, input: &mut dyn BufRead, out: &mut dyn Write) -> anyh
         }
         Command::Keys(cmd) => {
             let db = open(&settings).await?;
-            keys::run(&db, cmd, out).await
+            keys::run(&db, settings.key_encryption_key.as_ref(), cmd, out).await
+        }
+        Command::Gc(args) => {
+            let db = open(&settings).await?;
+            gc::run(&db, &settings, args, out).await
         }
     }
 }

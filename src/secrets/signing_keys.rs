@@ -18,6 +18,11 @@
 //! verify cost per request anyway: verified tokens are cached
 //! (`auth::access_token`). Keys of either kind load, so a later switch
 //! needs no migration.
+//!
+//! With a key-encryption key set (`secrets::key_encryption`), private keys
+//! are stored encrypted; plain ones left from before are encrypted at
+//! start-up and on rotation. A retired key's private half is erased once
+//! every token it signed has expired: it can sign nothing useful any more.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -35,9 +40,11 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
+use tracing::{info, warn};
 
 use crate::cache::{read_lock, write_lock};
 use crate::db::{Lock, begin_exclusive};
+use crate::secrets::key_encryption::{self, KEK_ENV, KEK_FILE_ENV, KeyEncryptionKey, OpenError};
 use crate::store;
 
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +57,15 @@ pub enum KeyError {
     Corrupt(String),
     #[error("no current signing key")]
     NoCurrentKey,
+    #[error("signing key {0} is stored encrypted, but neither {KEK_ENV} nor {KEK_FILE_ENV} is set")]
+    NoKeyEncryptionKey(String),
+    #[error(
+        "signing key {0} does not decrypt with the key in {KEK_ENV} (or {KEK_FILE_ENV}): \
+         is it the key the database was encrypted with?"
+    )]
+    WrongKeyEncryptionKey(String),
+    #[error("encrypting a signing key failed")]
+    Encrypt,
 }
 
 /// One key, parsed once.
@@ -93,20 +109,33 @@ pub struct SigningKeys {
     set: RwLock<Arc<KeySet>>,
     /// When an unknown `kid` last caused a reload ([`Self::reload_for`]).
     last_kid_reload: Mutex<Option<Instant>>,
+    /// Opens the stored private keys on every reload.
+    kek: Option<KeyEncryptionKey>,
 }
 
 impl SigningKeys {
-    /// Makes sure a current key exists, then loads the live ones.
+    /// Checks that every stored private key opens (a wrong `kek` is an
+    /// error here, before anything is written), encrypts plain ones when a
+    /// `kek` is set, erases expired private halves, makes sure a current
+    /// key exists, then loads the live ones.
     pub async fn init(
         db: &DatabaseConnection,
         now: DateTime<Utc>,
         token_ttl: TimeDelta,
+        kek: Option<KeyEncryptionKey>,
     ) -> Result<Self, KeyError> {
-        ensure_current(db, now).await?;
-        let set = load(db, now, token_ttl).await?;
+        if kek.is_none() {
+            warn!(
+                "private signing keys are stored in clear: set {KEK_ENV} or {KEK_FILE_ENV} \
+                 to encrypt them at rest"
+            );
+        }
+        ensure_current(db, now, token_ttl, kek.as_ref()).await?;
+        let set = load(db, now, token_ttl, kek.as_ref()).await?;
         Ok(Self {
             set: RwLock::new(Arc::new(set)),
             last_kid_reload: Mutex::new(None),
+            kek,
         })
     }
 
@@ -120,7 +149,7 @@ impl SigningKeys {
         now: DateTime<Utc>,
         token_ttl: TimeDelta,
     ) -> Result<(), KeyError> {
-        let set = Arc::new(load(db, now, token_ttl).await?);
+        let set = Arc::new(load(db, now, token_ttl, self.kek.as_ref()).await?);
         *write_lock(&self.set) = set;
         Ok(())
     }
@@ -150,13 +179,68 @@ impl SigningKeys {
 /// Creates a key when none is current. Under [`Lock::SigningKeys`], so
 /// that instances starting together on an empty database create one key
 /// between them: the second finds the first's and uses it.
-async fn ensure_current(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<(), KeyError> {
+async fn ensure_current(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    token_ttl: TimeDelta,
+    kek: Option<&KeyEncryptionKey>,
+) -> Result<(), KeyError> {
     let txn = begin_exclusive(db, Lock::SigningKeys).await?;
+    secure_stored(&txn, kek).await?;
+    erase_expired_private_keys(&txn, now, token_ttl).await?;
     if store::signing_keys::count_current(&txn).await? == 0 {
-        store::signing_keys::insert(&txn, generate(now)?).await?;
+        store::signing_keys::insert(&txn, generate(now, kek)?).await?;
     }
     txn.commit().await?;
     Ok(())
+}
+
+/// Fails unless every stored private key opens with `kek` (so a wrong
+/// key stops start-up before anything is written, and never leads to a
+/// new key), then encrypts the plain ones when `kek` is set. Run under
+/// [`Lock::SigningKeys`]. Returns how many keys it encrypted.
+async fn secure_stored(
+    txn: &impl ConnectionTrait,
+    kek: Option<&KeyEncryptionKey>,
+) -> Result<u64, KeyError> {
+    let rows = store::signing_keys::all_newest_first(txn).await?;
+    let mut plain = Vec::new();
+    for row in rows.iter().filter(|r| !store::signing_keys::is_erased(r)) {
+        let der = open_private(kek, row)?;
+        if !key_encryption::is_encrypted(&row.private_key) {
+            plain.push((row.kid.as_str(), der));
+        }
+    }
+    let Some(kek) = kek else { return Ok(0) };
+    for (kid, der) in &plain {
+        let sealed = kek.seal(kid, der).map_err(|_| KeyError::Encrypt)?;
+        store::signing_keys::set_private_key(txn, kid, &sealed).await?;
+    }
+    if !plain.is_empty() {
+        info!(count = plain.len(), "encrypted plain private signing keys");
+    }
+    Ok(plain.len() as u64)
+}
+
+/// A retired key stays published (and keeps its private half) this long
+/// past the token lifetime: clock leeway on the verifying side.
+const RETIRED_KEY_MARGIN: TimeDelta = TimeDelta::seconds(60);
+
+/// Until when a key retired at `retired_at` may have signed a live token.
+fn needed_until(retired_at: DateTime<Utc>, token_ttl: TimeDelta) -> DateTime<Utc> {
+    retired_at + token_ttl + RETIRED_KEY_MARGIN
+}
+
+/// Erases the private halves of retired keys whose tokens have all
+/// expired; returns how many. Also run by the housekeeping.
+pub async fn erase_expired_private_keys(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    token_ttl: TimeDelta,
+) -> Result<u64, DbErr> {
+    // Not needed: needed_until(retired_at) <= now, the complement of `load`'s test.
+    let cutoff = now - token_ttl - RETIRED_KEY_MARGIN;
+    store::signing_keys::erase_private_keys_retired_by(db, cutoff).await
 }
 
 /// `tollgate keys rotate`: a new current key; the old ones retire now and
@@ -164,19 +248,29 @@ async fn ensure_current(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<(
 /// [`Lock::SigningKeys`]: two rotations at once run one after the other,
 /// so exactly one key ends up current (without it, on PostgreSQL each
 /// could retire only the keys it saw and both new keys stay current).
+///
+/// With a `kek`, the new key is stored encrypted and so are plain ones
+/// left from before; a `kek` that does not open the stored keys is an
+/// error and nothing changes.
 pub async fn rotate(
     db: &DatabaseConnection,
+    kek: Option<&KeyEncryptionKey>,
     now: DateTime<Utc>,
 ) -> Result<signing_key::Model, KeyError> {
     let txn = begin_exclusive(db, Lock::SigningKeys).await?;
+    secure_stored(&txn, kek).await?;
     store::signing_keys::retire_current(&txn, now).await?;
-    let key = store::signing_keys::insert(&txn, generate(now)?).await?;
+    let key = store::signing_keys::insert(&txn, generate(now, kek)?).await?;
     txn.commit().await?;
     Ok(key)
 }
 
-/// A new ES256 key, not yet stored.
-fn generate(now: DateTime<Utc>) -> Result<signing_key::Model, KeyError> {
+/// A new ES256 key, not yet stored; its private half encrypted when a
+/// `kek` is given.
+fn generate(
+    now: DateTime<Utc>,
+    kek: Option<&KeyEncryptionKey>,
+) -> Result<signing_key::Model, KeyError> {
     let rng = SystemRandom::new();
     let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
         .map_err(|_| KeyError::Generate)?;
@@ -187,10 +281,16 @@ fn generate(now: DateTime<Utc>) -> Result<signing_key::Model, KeyError> {
         now.format("%Y%m%d"),
         &uuid::Uuid::new_v4().simple().to_string()[..8]
     );
+    let private_key = match kek {
+        Some(kek) => kek
+            .seal(&kid, pkcs8.as_ref())
+            .map_err(|_| KeyError::Encrypt)?,
+        None => URL_SAFE_NO_PAD.encode(pkcs8.as_ref()),
+    };
     Ok(signing_key::Model {
         kid,
         algorithm: "ES256".to_owned(),
-        private_key: URL_SAFE_NO_PAD.encode(pkcs8.as_ref()),
+        private_key,
         public_key: URL_SAFE_NO_PAD.encode(pair.public_key().as_ref()),
         created_at: now,
         retired_at: None,
@@ -203,8 +303,8 @@ async fn load(
     db: &impl ConnectionTrait,
     now: DateTime<Utc>,
     token_ttl: TimeDelta,
+    kek: Option<&KeyEncryptionKey>,
 ) -> Result<KeySet, KeyError> {
-    let ttl = token_ttl;
     let rows = store::signing_keys::all_newest_first(db).await?;
     let mut current = None;
     let mut by_kid = HashMap::new();
@@ -212,13 +312,14 @@ async fn load(
     for row in rows {
         let live = match row.retired_at {
             None => true,
-            // A small margin for clock leeway on the verifying side.
-            Some(at) => now < at + ttl + TimeDelta::seconds(60),
+            Some(at) => now < needed_until(at, token_ttl),
         };
-        if !live {
+        // An erased key is retired and past its window, unless the token
+        // lifetime grew since; either way it signed nothing still valid.
+        if !live || store::signing_keys::is_erased(&row) {
             continue;
         }
-        let key = Arc::new(parse(&row)?);
+        let key = Arc::new(parse(&row, kek)?);
         jwks.push(key.jwk.clone());
         if current.is_none() && row.retired_at.is_none() {
             current = Some(key.clone());
@@ -232,11 +333,22 @@ async fn load(
     })
 }
 
-fn parse(row: &signing_key::Model) -> Result<LoadedKey, KeyError> {
+/// The private key's DER, decrypted when stored encrypted.
+fn open_private(
+    kek: Option<&KeyEncryptionKey>,
+    row: &signing_key::Model,
+) -> Result<Vec<u8>, KeyError> {
+    match key_encryption::open(kek, &row.kid, &row.private_key) {
+        Ok(Some(der)) => Ok(der),
+        Ok(None) => Err(KeyError::Corrupt(row.kid.clone())),
+        Err(OpenError::NoKey) => Err(KeyError::NoKeyEncryptionKey(row.kid.clone())),
+        Err(OpenError::WrongKey) => Err(KeyError::WrongKeyEncryptionKey(row.kid.clone())),
+    }
+}
+
+fn parse(row: &signing_key::Model, kek: Option<&KeyEncryptionKey>) -> Result<LoadedKey, KeyError> {
     let corrupt = || KeyError::Corrupt(row.kid.clone());
-    let private = URL_SAFE_NO_PAD
-        .decode(&row.private_key)
-        .map_err(|_| corrupt())?;
+    let private = open_private(kek, row)?;
     let public = URL_SAFE_NO_PAD
         .decode(&row.public_key)
         .map_err(|_| corrupt())?;

@@ -1,7 +1,7 @@
 use chrono::{DateTime, Utc};
 use entity::{authorization_code, user};
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
 
 /// One round trip: nothing is read back.
 pub async fn insert(
@@ -50,4 +50,35 @@ pub async fn redeem(
         .exec(db)
         .await?;
     Ok(result.rows_affected == 1)
+}
+
+/// Deletes up to `limit` codes no longer worth keeping: unredeemed ones
+/// past their expiry, and redeemed ones expired before `redeemed_before`
+/// (kept a while longer so that a replay still revokes its grant, RFC 6749
+/// §4.1.2). Returns how many it deleted; housekeeping calls it in a loop.
+pub async fn delete_expired_batch(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    redeemed_before: DateTime<Utc>,
+    limit: u64,
+) -> Result<u64, DbErr> {
+    use authorization_code::Column as C;
+    let expired = Condition::any()
+        .add(
+            Condition::all()
+                .add(C::RedeemedAt.is_null())
+                .add(C::ExpiresAt.lt(now)),
+        )
+        .add(C::ExpiresAt.lt(redeemed_before));
+    let batch = Query::select()
+        .column(C::CodeHash)
+        .from(authorization_code::Entity)
+        .cond_where(expired)
+        .limit(limit)
+        .to_owned();
+    let result = authorization_code::Entity::delete_many()
+        .filter(C::CodeHash.in_subquery(batch))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
 }

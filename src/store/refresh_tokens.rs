@@ -1,7 +1,7 @@
 use chrono::{DateTime, Utc};
 use entity::refresh_token;
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 /// One round trip: nothing is read back.
@@ -58,6 +58,32 @@ pub async fn revoke_grant(
         .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
         .filter(refresh_token::Column::GrantId.eq(grant_id))
         .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}
+
+/// Deletes up to `limit` refresh tokens past their expiry, or used or
+/// revoked before `spent_before`; returns how many.
+pub async fn delete_expired_batch(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    spent_before: DateTime<Utc>,
+    limit: u64,
+) -> Result<u64, DbErr> {
+    use refresh_token::Column as C;
+    let done = Condition::any()
+        .add(C::ExpiresAt.lt(now))
+        .add(C::UsedAt.lt(spent_before))
+        .add(C::RevokedAt.lt(spent_before));
+    let batch = Query::select()
+        .column(C::TokenHash)
+        .from(refresh_token::Entity)
+        .cond_where(done)
+        .limit(limit)
+        .to_owned();
+    let result = refresh_token::Entity::delete_many()
+        .filter(C::TokenHash.in_subquery(batch))
         .exec(db)
         .await?;
     Ok(result.rows_affected)

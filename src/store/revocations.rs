@@ -1,8 +1,8 @@
 use chrono::{DateTime, Utc};
 use entity::token_revocation;
+use sea_orm::sea_query::Query;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    Set,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Select, Set, TryInsertResult,
 };
 
 /// The denylist entry that revokes an API key (access tokens are revoked
@@ -11,20 +11,26 @@ pub fn api_key_target(key_id: uuid::Uuid) -> String {
     format!("apikey:{key_id}")
 }
 
+/// Records that `target` is revoked; `false` when it already was. The
+/// target is unique: revoking a grant again (every replay of a spent
+/// code) adds no row. The first row stands, as nothing issued after a
+/// revocation can carry its target.
 pub async fn insert(
     db: &impl ConnectionTrait,
     target: &str,
     expires_at: DateTime<Utc>,
     now: DateTime<Utc>,
-) -> Result<token_revocation::Model, DbErr> {
-    token_revocation::ActiveModel {
+) -> Result<bool, DbErr> {
+    let result = token_revocation::Entity::insert(token_revocation::ActiveModel {
         seq: sea_orm::NotSet,
         target: Set(target.to_owned()),
         created_at: Set(now),
         expires_at: Set(expires_at),
-    }
-    .insert(db)
-    .await
+    })
+    .on_conflict_do_nothing_on([token_revocation::Column::Target])
+    .exec_without_returning(db)
+    .await?;
+    Ok(matches!(result, TryInsertResult::Inserted(n) if n > 0))
 }
 
 /// Rows past `seq`, plus every row created since `recent` (oldest first).
@@ -36,23 +42,49 @@ pub async fn since(
     seq: i64,
     recent: DateTime<Utc>,
 ) -> Result<Vec<token_revocation::Model>, DbErr> {
-    token_revocation::Entity::find()
-        .filter(
-            sea_orm::Condition::any()
-                .add(token_revocation::Column::Seq.gt(seq))
-                .add(token_revocation::Column::CreatedAt.gt(recent)),
-        )
-        .order_by_asc(token_revocation::Column::Seq)
-        .all(db)
-        .await
+    let mut rows = since_query(seq, recent).all(db).await?;
+    rows.sort_by_key(|r| r.seq);
+    Ok(rows)
+}
+
+/// The query behind [`since`], public so a test can show its plan. No
+/// `ORDER BY`: with one, SQLite walks the whole table in `seq` order
+/// instead of searching the primary key and the `created_at` index.
+pub fn since_query(seq: i64, recent: DateTime<Utc>) -> Select<token_revocation::Entity> {
+    token_revocation::Entity::find().filter(
+        sea_orm::Condition::any()
+            .add(token_revocation::Column::Seq.gt(seq))
+            .add(token_revocation::Column::CreatedAt.gt(recent)),
+    )
 }
 
 /// Whether `target` was ever revoked (checked where a stale in-memory view
-/// would be unsafe, such as refresh-token exchange).
+/// would be unsafe, such as refresh-token exchange). Rows go only once
+/// every token they could match has expired (see `delete_expired_batch`).
 pub async fn exists(db: &impl ConnectionTrait, target: &str) -> Result<bool, DbErr> {
     Ok(token_revocation::Entity::find()
         .filter(token_revocation::Column::Target.eq(target))
         .one(db)
         .await?
         .is_some())
+}
+
+/// Deletes up to `limit` rows that expired before `before`; returns how many.
+pub async fn delete_expired_batch(
+    db: &impl ConnectionTrait,
+    before: DateTime<Utc>,
+    limit: u64,
+) -> Result<u64, DbErr> {
+    use token_revocation::Column as C;
+    let batch = Query::select()
+        .column(C::Seq)
+        .from(token_revocation::Entity)
+        .and_where(C::ExpiresAt.lt(before))
+        .limit(limit)
+        .to_owned();
+    let result = token_revocation::Entity::delete_many()
+        .filter(C::Seq.in_subquery(batch))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
 }

@@ -1,5 +1,7 @@
+use chrono::{DateTime, Utc};
 use entity::{browser_session, user};
-use sea_orm::{ConnectionTrait, DbErr, EntityTrait, ModelTrait};
+use sea_orm::sea_query::Query;
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, ModelTrait, QueryFilter};
 
 pub async fn insert(
     db: &impl ConnectionTrait,
@@ -28,4 +30,24 @@ pub async fn delete(
     session: browser_session::Model,
 ) -> Result<(), DbErr> {
     session.delete(db).await.map(|_| ())
+}
+
+/// Deletes up to `limit` sessions past their expiry; returns how many.
+pub async fn delete_expired_batch(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<u64, DbErr> {
+    use browser_session::Column as C;
+    let batch = Query::select()
+        .column(C::IdHash)
+        .from(browser_session::Entity)
+        .and_where(C::ExpiresAt.lt(now))
+        .limit(limit)
+        .to_owned();
+    let result = browser_session::Entity::delete_many()
+        .filter(C::IdHash.in_subquery(batch))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
 }

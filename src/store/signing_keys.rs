@@ -42,6 +42,44 @@ pub async fn insert(
     .await
 }
 
+/// What an erased private half is stored as (the column is NOT NULL).
+const ERASED: &str = "";
+
+/// Whether the key's private half was erased (it can verify nothing and
+/// sign nothing: it is retired and past its tokens' lifetime).
+pub fn is_erased(key: &signing_key::Model) -> bool {
+    key.private_key == ERASED
+}
+
+/// Replaces the stored private key of `kid` (to encrypt it).
+pub async fn set_private_key(
+    db: &impl ConnectionTrait,
+    kid: &str,
+    private_key: &str,
+) -> Result<(), DbErr> {
+    signing_key::Entity::update_many()
+        .col_expr(signing_key::Column::PrivateKey, Expr::value(private_key))
+        .filter(signing_key::Column::Kid.eq(kid))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
+/// Erases the private halves of keys retired at or before `cutoff`;
+/// returns how many it erased.
+pub async fn erase_private_keys_retired_by(
+    db: &impl ConnectionTrait,
+    cutoff: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    let result = signing_key::Entity::update_many()
+        .col_expr(signing_key::Column::PrivateKey, Expr::value(ERASED))
+        .filter(signing_key::Column::RetiredAt.lte(cutoff))
+        .filter(signing_key::Column::PrivateKey.ne(ERASED))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}
+
 /// Every key, newest first (ties broken by `kid`, so the order is stable).
 pub async fn all_newest_first(db: &impl ConnectionTrait) -> Result<Vec<signing_key::Model>, DbErr> {
     signing_key::Entity::find()

@@ -95,7 +95,7 @@ async fn a_key_rotated_in_by_another_process_verifies_before_the_next_reload() {
     let app = TestApp::spawn().await;
     let alice = app.user("alice").await;
     let (_, claims) = header_and_claims(&access_token(&app, &alice, "blog:read").await);
-    let rotated = tollgate::secrets::signing_keys::rotate(&app.state.db, app.clock().now())
+    let rotated = tollgate::secrets::signing_keys::rotate(&app.state.db, None, app.clock().now())
         .await
         .expect("rotate");
     let key = signing_key(&app, &rotated.kid).await;
