@@ -6,6 +6,7 @@ pub mod authorization_code;
 pub mod browser_session;
 pub mod client;
 pub mod consent;
+pub mod known_device;
 pub mod login_throttle;
 pub mod post;
 pub mod prelude;

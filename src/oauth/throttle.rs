@@ -7,24 +7,32 @@
 //! lock always expires, so an attacker cannot lock a person out for good,
 //! and a correct password clears the account's count. The typed username
 //! is the account key whether or not such a user exists, so unknown and
-//! known names are answered alike.
+//! known names are answered alike. A browser the person signed in from
+//! before (a device cookie) is not held by the account's lock, only by its
+//! address's: someone else's guesses do not keep the person out.
 
 use std::net::IpAddr;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use entity::login_throttle;
+use entity::{login_throttle, user};
+use poem::web::cookie::CookieJar;
 use sea_orm::DbErr;
 use tracing::warn;
+use uuid::Uuid;
 
 use crate::metrics::SecurityEvent;
+use crate::secrets::{TokenKind, generate_token, lookup_hash};
 use crate::state::AppState;
 use crate::store;
+use crate::web::cookies::{self, CookieName};
 
 /// A client address may fail this many times more often than one account:
 /// one person mistyping on several accounts is not an attack.
 const ADDRESS_FACTOR: usize = 4;
 /// Failures older than this no longer count.
 const FORGET_AFTER: TimeDelta = TimeDelta::hours(12);
+/// How long a browser stays recognised without signing in again.
+const DEVICE_COOKIE_LIFETIME: TimeDelta = TimeDelta::days(180);
 /// Account keys are cut to this length (usernames are at most 32).
 const MAX_ACCOUNT_KEY: usize = 64;
 
@@ -57,14 +65,19 @@ impl Attempt {
     }
 }
 
-/// Until when the attempt must wait, if its account or address is locked.
+/// Until when the attempt must wait, if its account (unless it comes from
+/// a `known_device`) or its address is locked.
 pub async fn locked_until(
     state: &AppState,
     attempt: &Attempt,
+    known_device: bool,
 ) -> Result<Option<DateTime<Utc>>, DbErr> {
     let now = state.clock.now();
     let mut until = None;
     for (key, _) in attempt.keys(state) {
+        if known_device && key == attempt.account {
+            continue;
+        }
         if let Some(row) = store::login_throttle::find(&state.db, key).await? {
             until = until.max(store::login_throttle::locked_at(&row, now));
         }
@@ -123,6 +136,49 @@ pub async fn failed(state: &AppState, attempt: &Attempt) -> Result<(), DbErr> {
 pub async fn succeeded(state: &AppState, attempt: &Attempt) -> Result<(), DbErr> {
     state.metrics.security_event(SecurityEvent::LoginSucceeded);
     store::login_throttle::clear(&state.db, &attempt.account).await
+}
+
+/// Whether the browser's device cookie names a browser `user` signed in
+/// from before.
+pub async fn is_known_device(
+    state: &AppState,
+    jar: &CookieJar,
+    user: Option<&user::Model>,
+) -> Result<bool, DbErr> {
+    let (Some(user), Some(cookie)) = (user, cookies::get(&state.settings, jar, CookieName::Device))
+    else {
+        return Ok(false);
+    };
+    let device = store::known_devices::find(&state.db, &lookup_hash(cookie.value_str())).await?;
+    Ok(device.is_some_and(|d| d.user_id == user.id))
+}
+
+/// After a sign-in: this browser is recognised next time (a new device
+/// cookie, or the one it has, seen again).
+pub async fn remember_device(
+    state: &AppState,
+    jar: &CookieJar,
+    user_id: Uuid,
+) -> Result<(), DbErr> {
+    let now = state.clock.now();
+    if let Some(cookie) = cookies::get(&state.settings, jar, CookieName::Device) {
+        let hash = lookup_hash(cookie.value_str());
+        if store::known_devices::find(&state.db, &hash)
+            .await?
+            .is_some_and(|d| d.user_id == user_id)
+        {
+            return store::known_devices::touch(&state.db, &hash, now).await;
+        }
+    }
+    let token = generate_token(TokenKind::Session);
+    store::known_devices::insert(&state.db, lookup_hash(token.secret()), user_id, now).await?;
+    jar.add(cookies::new_cookie(
+        &state.settings,
+        CookieName::Device,
+        token.secret(),
+        DEVICE_COOKIE_LIFETIME,
+    ));
+    Ok(())
 }
 
 /// `login_lockout` doubled `over` times, at most `login_lockout_max`.

@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod clients;
 pub mod codes;
 pub mod consents;
+pub mod known_devices;
 pub mod login_throttle;
 pub mod posts;
 pub mod refresh_tokens;

@@ -14,6 +14,8 @@ pub enum CookieName {
     Session,
     /// The login form's double-submit CSRF token (there is no session yet).
     LoginCsrf,
+    /// A browser the user signed in from before (see `oauth::throttle`).
+    Device,
 }
 
 impl CookieName {
@@ -23,6 +25,8 @@ impl CookieName {
             (Self::Session, true) => "__Host-tollgate_session",
             (Self::LoginCsrf, false) => "tollgate_login_csrf",
             (Self::LoginCsrf, true) => "__Host-tollgate_login_csrf",
+            (Self::Device, false) => "tollgate_device",
+            (Self::Device, true) => "__Host-tollgate_device",
         }
     }
 }

@@ -29,6 +29,18 @@ impl LoginForm {
         Self { browser, page }
     }
 
+    /// A fresh login page in this same browser (its session is dropped, so
+    /// the page asks for a password again).
+    async fn browser_login_page(&mut self, app: &TestApp, client: &TestClientApp) -> Page {
+        self.browser.forget("tollgate_session");
+        let page = self
+            .browser
+            .get(app, &app.authorize_path(client, "blog:read"))
+            .await;
+        assert!(page.is_login_form(), "{}", page.body);
+        page
+    }
+
     async fn sign_in(&mut self, app: &TestApp, username: &str, password: &str) -> Page {
         let user = TestUser {
             username: username.to_owned(),
@@ -220,4 +232,88 @@ async fn a_correct_password_forgets_the_accounts_failures() {
         let page = form.sign_in(&app, "alice", "wrong-password").await;
         assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     }
+}
+
+#[tokio::test]
+async fn a_browser_alice_signed_in_from_before_is_not_kept_out_by_a_lock() {
+    // Arrange: alice signs in once from her own browser.
+    let (app, alice, client) = setup().await;
+    let mut hers = LoginForm::open(&app, &client).await;
+    let first = hers.sign_in(&app, "alice", &alice.password).await;
+    assert!(
+        first.redirect_params().contains_key("code"),
+        "{}",
+        first.body
+    );
+    // Someone else locks her account from another browser (same address:
+    // the address limit is four times higher and not reached).
+    let mut theirs = LoginForm::open(&app, &client).await;
+    for _ in 0..5 {
+        theirs.sign_in(&app, "alice", "guess-password").await;
+    }
+
+    // Act
+    let attacker = theirs.sign_in(&app, "alice", &alice.password).await;
+    hers.page = hers.browser_login_page(&app, &client).await;
+    let person = hers.sign_in(&app, "alice", &alice.password).await;
+
+    // Assert
+    assert_eq!(attacker.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        person.redirect_params().contains_key("code"),
+        "{}",
+        person.body
+    );
+}
+
+#[tokio::test]
+async fn another_users_device_cookie_does_not_lift_the_lock() {
+    // Arrange: bob's browser, recognised for bob.
+    let (app, alice, client) = setup().await;
+    let bob = app.user("bob").await;
+    let mut bobs = LoginForm::open(&app, &client).await;
+    bobs.sign_in(&app, "bob", &bob.password).await;
+    let mut theirs = LoginForm::open(&app, &client).await;
+    for _ in 0..5 {
+        theirs.sign_in(&app, "alice", "guess-password").await;
+    }
+
+    // Act: alice's password from bob's browser.
+    bobs.page = bobs.browser_login_page(&app, &client).await;
+    let page = bobs.sign_in(&app, "alice", &alice.password).await;
+
+    // Assert
+    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS, "{}", page.body);
+}
+
+#[tokio::test]
+async fn a_user_keeps_at_most_twenty_recognised_browsers() {
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+
+    let app = TestApp::spawn().await;
+    app.user("alice").await;
+    let alice = tollgate::store::users::find_by_username(&app.state.db, "alice")
+        .await
+        .unwrap()
+        .unwrap();
+    for i in 0..25 {
+        app.clock().advance(Duration::from_secs(1));
+        tollgate::store::known_devices::insert(
+            &app.state.db,
+            format!("hash-{i}"),
+            alice.id,
+            app.clock().now(),
+        )
+        .await
+        .unwrap();
+    }
+    let kept = entity::known_device::Entity::find()
+        .filter(entity::known_device::Column::UserId.eq(alice.id))
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(kept, 20);
+    let newest = tollgate::store::known_devices::find(&app.state.db, "hash-24").await;
+    let oldest = tollgate::store::known_devices::find(&app.state.db, "hash-0").await;
+    assert!(newest.unwrap().is_some() && oldest.unwrap().is_none());
 }

@@ -124,14 +124,17 @@ pub async fn submit(
     }
     let password = form.get("password").unwrap_or("");
     let attempt = Attempt::new(username, address);
-    match throttle::locked_until(state, &attempt).await {
+    let user = store::users::find_by_username(&state.db, username)
+        .await
+        .map_err(|e| internal_page("user lookup failed", e))?;
+    let known_device = throttle::is_known_device(state, jar, user.as_ref())
+        .await
+        .map_err(|e| internal_page("device lookup failed", e))?;
+    match throttle::locked_until(state, &attempt, known_device).await {
         Ok(Some(until)) => return Err(locked(state, jar, request, username, until)),
         Ok(None) => {}
         Err(e) => return Err(internal_page("login throttle lookup failed", e)),
     }
-    let user = store::users::find_by_username(&state.db, username)
-        .await
-        .map_err(|e| internal_page("user lookup failed", e))?;
     // An unknown user costs one dummy verification, like a wrong password.
     let verified = match state
         .passwords
@@ -154,6 +157,9 @@ pub async fn submit(
     };
     if let Err(e) = throttle::succeeded(state, &attempt).await {
         return Err(internal_page("clearing login failures failed", e));
+    }
+    if let Err(e) = throttle::remember_device(state, jar, user.id).await {
+        return Err(internal_page("remembering the browser failed", e));
     }
     let session = session::start(state, jar, user, state.clock.now())
         .await

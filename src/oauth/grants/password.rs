@@ -36,7 +36,8 @@ pub async fn exchange(
     };
     let scopes = requested_scopes(params, &client.scopes)?;
     let attempt = Attempt::new(username, address);
-    if let Some(until) = throttle::locked_until(state, &attempt).await? {
+    // No browser, no device cookie: the account's lock always applies.
+    if let Some(until) = throttle::locked_until(state, &attempt, false).await? {
         let seconds = throttle::retry_after(state, until);
         return Err(TokenError::invalid_grant(format!(
             "too many failed attempts; retry in {seconds} s"

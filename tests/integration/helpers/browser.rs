@@ -169,6 +169,11 @@ impl Browser {
         .await
     }
 
+    /// Drops a cookie, as a browser does when it expires.
+    pub fn forget(&mut self, name: &str) {
+        self.cookies.remove(name);
+    }
+
     pub fn has_cookie(&self, name: &str) -> bool {
         self.cookies.contains_key(name)
     }
