@@ -25,4 +25,6 @@ mod real_port;
 mod refresh;
 mod revocation_sync;
 mod revoke;
+mod settings;
 mod token;
+mod two_instances;
