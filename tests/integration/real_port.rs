@@ -1,5 +1,6 @@
 //! The built binary on a real port: set up through its `--json` output,
-//! then driven over HTTP, then stopped with SIGTERM.
+//! then driven over HTTP, then stopped with SIGTERM or SIGINT, draining
+//! requests in flight for at most `shutdown_grace`.
 
 use std::path::Path;
 use std::time::Duration;
