@@ -66,6 +66,18 @@ pub struct SettingsArgs {
     /// Confidential clients allowed the code flow without PKCE, comma-separated (env TOLLGATE_PKCE_OPTIONAL_CLIENTS) [default: none]
     #[arg(long, global = true, value_name = "CLIENT_IDS")]
     pub pkce_optional_clients: Option<String>,
+    /// How often to poll the database for other instances' revocations
+    /// (env TOLLGATE_PEER_SYNC_INTERVAL) [default: 1s]
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub peer_sync_interval: Option<String>,
+    /// How often to reload the signing keys, to see other instances'
+    /// rotations (env TOLLGATE_KEY_RELOAD_INTERVAL) [default: 60s]
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub key_reload_interval: Option<String>,
+    /// On SIGINT or SIGTERM, how long requests in flight may take to finish
+    /// (env TOLLGATE_SHUTDOWN_GRACE) [default: 30s]
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub shutdown_grace: Option<String>,
 }
 
 /// `tollgate.toml`: every key optional, unknown keys refused.
@@ -89,6 +101,9 @@ struct FileSettings {
     pkce_optional_clients: Option<Vec<String>>,
     log_format: Option<String>,
     gc_interval: Option<DurationValue>,
+    peer_sync_interval: Option<DurationValue>,
+    key_reload_interval: Option<DurationValue>,
+    shutdown_grace: Option<DurationValue>,
 }
 
 /// A duration in the file may be `"15m"` or a plain number of seconds.
@@ -140,6 +155,12 @@ pub struct Settings {
     pub key_encryption_key: Option<KeyEncryptionKey>,
     /// How often housekeeping deletes expired rows.
     pub gc_interval: Duration,
+    /// How often the background loop picks up other instances' revocations.
+    pub peer_sync_interval: Duration,
+    /// How often the background loop reloads the signing keys.
+    pub key_reload_interval: Duration,
+    /// The drain cap: how long shutdown waits for requests in flight.
+    pub shutdown_grace: Duration,
 }
 
 /// How log lines are written (`TOLLGATE_LOG_FORMAT`).
@@ -194,12 +215,24 @@ const DEFAULT_ISSUER: &str = "http://127.0.0.1:8080";
 
 impl Settings {
     /// Layers the sources; `env` is a lookup so tests need not touch the
-    /// process environment.
+    /// process environment. Without `--config`, reads `./tollgate.toml`
+    /// when present.
     pub fn load(
         args: &SettingsArgs,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
-        let file = read_file(args.config.as_deref())?;
+        Self::load_in(args, env, Path::new("."))
+    }
+
+    /// As [`Settings::load`], looking for the implicit `tollgate.toml` in
+    /// `dir` instead of the current directory (tests pass a temp dir, so
+    /// that a developer's own file is never read).
+    pub fn load_in(
+        args: &SettingsArgs,
+        env: impl Fn(&str) -> Option<String>,
+        dir: &Path,
+    ) -> Result<Self, ConfigError> {
+        let file = read_file(args.config.as_deref(), dir)?;
         let pick = |setting: &'static str,
                     flag: &Option<String>,
                     file: Option<String>,
@@ -301,6 +334,24 @@ impl Settings {
         // No flag: a secret on the command line is visible to every user.
         let metrics_token =
             pick("metrics_token", &None, file.metrics_token, "").parse_with(parse_metrics_token)?;
+        let peer_sync = pick(
+            "peer_sync_interval",
+            &args.peer_sync_interval,
+            dur(file.peer_sync_interval),
+            "1s",
+        );
+        let key_reload = pick(
+            "key_reload_interval",
+            &args.key_reload_interval,
+            dur(file.key_reload_interval),
+            "60s",
+        );
+        let grace = pick(
+            "shutdown_grace",
+            &args.shutdown_grace,
+            dur(file.shutdown_grace),
+            "30s",
+        );
 
         Ok(Self {
             database_url: database_url.parse_with(parse_database_url)?,
@@ -332,6 +383,9 @@ impl Settings {
                     message,
                 }
             })?,
+            peer_sync_interval: peer_sync.parse_with(parse_duration)?,
+            key_reload_interval: key_reload.parse_with(parse_duration)?,
+            shutdown_grace: grace.parse_with(parse_duration)?,
         })
     }
 
@@ -362,13 +416,18 @@ impl Settings {
             log_format: LogFormat::Text,
             key_encryption_key: None,
             gc_interval: Duration::from_secs(300),
+            peer_sync_interval: Duration::from_secs(1),
+            key_reload_interval: Duration::from_secs(60),
+            shutdown_grace: Duration::from_secs(30),
         }
     }
 
     /// A one-line description for the start-up log, secrets redacted.
     pub fn describe(&self) -> String {
         format!(
-            "database={} bind={} issuer={} access_token_ttl={}s refresh_token_ttl={}s code_ttl={}s session_ttl={}s password_workers={} password_queue={} key_encryption_key={} gc_interval={}s",
+            "database={} bind={} issuer={} access_token_ttl={}s refresh_token_ttl={}s code_ttl={}s session_ttl={}s \
+             password_workers={} password_queue={} key_encryption_key={} gc_interval={}s \
+             peer_sync_interval={:?} key_reload_interval={:?} shutdown_grace={:?}",
             redact_url(self.database_url.secret()),
             self.bind,
             self.issuer_str(),
@@ -384,6 +443,9 @@ impl Settings {
                 "unset"
             },
             self.gc_interval.as_secs(),
+            self.peer_sync_interval,
+            self.key_reload_interval,
+            self.shutdown_grace,
         )
     }
 }
@@ -412,10 +474,10 @@ impl Layered {
     }
 }
 
-fn read_file(explicit: Option<&Path>) -> Result<FileSettings, ConfigError> {
+fn read_file(explicit: Option<&Path>, dir: &Path) -> Result<FileSettings, ConfigError> {
     let (path, required) = match explicit {
         Some(p) => (p.to_path_buf(), true),
-        None => (PathBuf::from("tollgate.toml"), false),
+        None => (dir.join("tollgate.toml"), false),
     };
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
@@ -524,9 +586,19 @@ mod tests {
         None
     }
 
+    /// Loads with an empty directory standing in for the current one, so
+    /// that a developer's own `./tollgate.toml` is never read.
+    fn load(
+        args: &SettingsArgs,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Settings, ConfigError> {
+        let empty = tempfile::tempdir().expect("tempdir");
+        Settings::load_in(args, env, empty.path())
+    }
+
     #[test]
     fn defaults_match_the_contract() {
-        let s = Settings::load(&SettingsArgs::default(), no_env).expect("defaults load");
+        let s = load(&SettingsArgs::default(), no_env).expect("defaults load");
         assert_eq!(s.database_url.secret(), DEFAULT_DATABASE_URL);
         assert_eq!(s.bind.to_string(), "127.0.0.1:8080");
         assert_eq!(s.issuer_str(), "http://127.0.0.1:8080");
@@ -534,6 +606,78 @@ mod tests {
         assert_eq!(s.refresh_token_ttl, TimeDelta::seconds(30 * 86_400));
         assert_eq!(s.code_ttl, TimeDelta::seconds(60));
         assert_eq!(s.session_ttl, TimeDelta::seconds(12 * 3600));
+        assert_eq!(s.peer_sync_interval, Duration::from_secs(1));
+        assert_eq!(s.key_reload_interval, Duration::from_secs(60));
+        assert_eq!(s.shutdown_grace, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn the_loop_intervals_and_the_drain_cap_come_from_every_layer() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.toml");
+        std::fs::write(
+            &path,
+            "peer_sync_interval = \"250ms\"\nkey_reload_interval = 5\nshutdown_grace = \"2s\"\n",
+        )
+        .expect("write");
+        let mut args = SettingsArgs {
+            config: Some(path),
+            ..Default::default()
+        };
+        let s = load(&args, no_env).expect("loads");
+        assert_eq!(s.peer_sync_interval, Duration::from_millis(250));
+        assert_eq!(s.key_reload_interval, Duration::from_secs(5));
+        assert_eq!(s.shutdown_grace, Duration::from_secs(2));
+
+        let env = |k: &str| (k == "TOLLGATE_SHUTDOWN_GRACE").then(|| "7s".to_owned());
+        args.key_reload_interval = Some("3m".to_owned());
+        let s = load(&args, env).expect("loads");
+        assert_eq!(s.key_reload_interval, Duration::from_secs(180));
+        assert_eq!(s.shutdown_grace, Duration::from_secs(7));
+
+        args.peer_sync_interval = Some("0".to_owned());
+        let msg = load(&args, no_env).expect_err("zero").to_string();
+        assert!(
+            msg.contains("peer_sync_interval") && msg.contains("command line"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn the_implicit_file_is_read_from_the_given_directory_only() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("tollgate.toml"), "code_ttl = 42\n").expect("write");
+        let s = Settings::load_in(&SettingsArgs::default(), no_env, dir.path()).expect("loads");
+        assert_eq!(s.code_ttl, TimeDelta::seconds(42));
+        let s = load(&SettingsArgs::default(), no_env).expect("loads");
+        assert_eq!(s.code_ttl, TimeDelta::seconds(60));
+    }
+
+    #[test]
+    fn a_config_flag_naming_a_missing_file_is_an_error() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let missing = dir.path().join("nowhere.toml");
+        let args = SettingsArgs {
+            config: Some(missing.clone()),
+            ..Default::default()
+        };
+        let msg = load(&args, no_env).expect_err("must fail").to_string();
+        assert!(
+            msg.contains("cannot read config file") && msg.contains(&missing.display().to_string()),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn an_invalid_log_filter_is_refused_naming_its_source() {
+        let env = |k: &str| (k == "TOLLGATE_LOG").then(|| "tollgate=loudest".to_owned());
+        let msg = load(&SettingsArgs::default(), env)
+            .expect_err("must fail")
+            .to_string();
+        assert!(
+            msg.contains("invalid log") && msg.contains("environment"),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -631,17 +775,17 @@ mod tests {
             config: Some(path),
             ..Default::default()
         };
-        let s = Settings::load(&args, env).expect("loads");
+        let s = load(&args, env).expect("loads");
         assert_eq!(s.bind.port(), 2000);
         assert_eq!(s.code_ttl, TimeDelta::seconds(30));
         args.bind = Some("127.0.0.1:3000".to_owned());
-        assert_eq!(Settings::load(&args, env).expect("loads").bind.port(), 3000);
+        assert_eq!(load(&args, env).expect("loads").bind.port(), 3000);
     }
 
     #[test]
     fn a_bad_value_names_the_setting_and_its_source() {
         let env = |k: &str| (k == "TOLLGATE_ACCESS_TOKEN_TTL").then(|| "forever".to_owned());
-        let err = Settings::load(&SettingsArgs::default(), env).expect_err("must fail");
+        let err = load(&SettingsArgs::default(), env).expect_err("must fail");
         let msg = err.to_string();
         assert!(msg.contains("access_token_ttl"), "{msg}");
         assert!(msg.contains("environment"), "{msg}");
@@ -650,9 +794,7 @@ mod tests {
             bind: Some("nowhere".to_owned()),
             ..Default::default()
         };
-        let msg = Settings::load(&args, no_env)
-            .expect_err("must fail")
-            .to_string();
+        let msg = load(&args, no_env).expect_err("must fail").to_string();
         assert!(
             msg.contains("bind") && msg.contains("command line"),
             "{msg}"
@@ -668,18 +810,14 @@ mod tests {
             config: Some(path.clone()),
             ..Default::default()
         };
-        let msg = Settings::load(&args, no_env)
-            .expect_err("must fail")
-            .to_string();
+        let msg = load(&args, no_env).expect_err("must fail").to_string();
         assert!(
             msg.contains("issuer") && msg.contains("config file"),
             "{msg}"
         );
 
         std::fs::write(&path, "bnid = \"127.0.0.1:1\"\n").expect("write");
-        let msg = Settings::load(&args, no_env)
-            .expect_err("must fail")
-            .to_string();
+        let msg = load(&args, no_env).expect_err("must fail").to_string();
         assert!(msg.contains("bnid"), "{msg}");
     }
 
@@ -689,7 +827,7 @@ mod tests {
             database_url: Some("postgres://u:hunter2@localhost/db".to_owned()),
             ..Default::default()
         };
-        let s = Settings::load(&args, no_env).expect("loads");
+        let s = load(&args, no_env).expect("loads");
         assert!(!s.describe().contains("hunter2"));
         assert!(!format!("{s:?}").contains("hunter2"));
     }

@@ -1,6 +1,6 @@
 use std::time::Duration;
 
-use poem::listener::{Listener, TcpAcceptor, TcpListener};
+use poem::listener::TcpAcceptor;
 use poem::{Endpoint, EndpointExt, Route, Server};
 use tracing::info;
 
@@ -36,13 +36,24 @@ impl Application {
         Self::bind(state).await
     }
 
-    /// Binds an already prepared state (tests use this to share the clock).
+    /// Binds `settings.bind` for an already prepared state.
     pub async fn bind(state: AppState) -> anyhow::Result<Self> {
         let bind = state.settings.bind;
-        let acceptor = TcpListener::bind(bind)
-            .into_acceptor()
+        let listener = tokio::net::TcpListener::bind(bind)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
+        Self::from_listener(state, listener)
+    }
+
+    /// Serves on a listener the caller already bound, e.g. to port 0 with
+    /// the address read back from it: nothing can take the port between
+    /// choosing it and serving on it.
+    pub fn from_listener(
+        state: AppState,
+        listener: tokio::net::TcpListener,
+    ) -> anyhow::Result<Self> {
+        let acceptor = TcpAcceptor::from_tokio(listener)
+            .map_err(|e| anyhow::anyhow!("cannot use the listener: {e}"))?;
         Ok(Self { acceptor, state })
     }
 
@@ -51,16 +62,18 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, then lets in-flight requests
-    /// finish (up to 30 seconds).
+    /// finish for up to `shutdown_grace`; the ones still running then are
+    /// cut off.
     pub async fn run_until_stopped(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let peers = tokio::spawn(sync_with_peers(self.state.clone()));
         let housekeeping = tokio::spawn(crate::housekeeping::run_periodically(self.state.clone()));
+        let grace = self.state.settings.shutdown_grace;
         let app = app(self.state);
         let result = Server::new_with_acceptor(self.acceptor)
-            .run_with_graceful_shutdown(app, shutdown, Some(Duration::from_secs(30)))
+            .run_with_graceful_shutdown(app, shutdown, Some(grace))
             .await;
         peers.abort();
         housekeeping.abort();
@@ -91,16 +104,30 @@ pub async fn shutdown_signal() {
     info!("shutting down: finishing in-flight requests");
 }
 
-/// Other instances may revoke tokens or rotate keys: poll for both.
+/// Other instances may revoke tokens or rotate keys: poll for the first
+/// every `peer_sync_interval` and reload the keys every
+/// `key_reload_interval`.
 async fn sync_with_peers(state: AppState) {
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
-    let mut n: u64 = 0;
+    let (sync_every, reload_every) = (
+        state.settings.peer_sync_interval,
+        state.settings.key_reload_interval,
+    );
+    let mut sync = interval_from_now(sync_every);
+    // The keys and the denylist were loaded at start-up: the first reload
+    // is due one interval from now, not at once.
+    let mut reload = interval_from_now(reload_every);
     loop {
-        tick.tick().await;
-        state.sync_with_peers().await;
-        n += 1;
-        if n.is_multiple_of(60) {
-            state.refresh_keys().await;
+        tokio::select! {
+            _ = sync.tick() => state.sync_with_peers().await,
+            _ = reload.tick() => state.refresh_keys().await,
         }
     }
+}
+
+/// Ticks every `period`, first one `period` from now; a slow database
+/// delays the next tick rather than causing a burst of catch-up ticks.
+fn interval_from_now(period: Duration) -> tokio::time::Interval {
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick
 }

@@ -34,5 +34,7 @@ mod real_port;
 mod refresh;
 mod revocation_sync;
 mod revoke;
+mod settings;
 mod throttle;
 mod token;
+mod two_instances;

@@ -1,82 +1,29 @@
 //! The built binary on a real port: set up through its `--json` output,
-//! then driven over HTTP, then stopped with SIGTERM.
+//! then driven over HTTP, then stopped with SIGTERM or SIGINT, draining
+//! requests in flight for at most `shutdown_grace`.
 
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
+use crate::helpers::binary::{Server, run_json, tollgate};
 use crate::helpers::fresh_database_url;
-
-const BIN: &str = env!("CARGO_BIN_EXE_tollgate");
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Runs a management command of the real binary and parses its JSON.
-fn run_json(database_url: &str, args: &[&str], stdin: &str) -> Value {
-    use std::io::Write;
-    let mut child = Command::new(BIN)
-        .env("TOLLGATE_DATABASE_URL", database_url)
-        .env("TOLLGATE_LOG", "warn")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-async fn wait_until_ready(base: &str) {
-    let http = reqwest::Client::new();
-    for _ in 0..100 {
-        if let Ok(resp) = http.get(format!("{base}/readyz")).send().await
-            && resp.status().is_success()
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the server did not become ready");
-}
 
 /// Creates `alice` and an API key for her through the real command line;
 /// returns the key.
-fn alice_with_a_key(database_url: &str) -> String {
+fn alice_with_a_key(dir: &Path, database_url: &str) -> String {
     let user = run_json(
+        dir,
         database_url,
         &["user", "create", "alice", "--password-stdin", "--json"],
         "a-long-password\n",
     );
     assert_eq!(user["username"], "alice");
     let key = run_json(
+        dir,
         database_url,
         &[
             "api-key",
@@ -95,57 +42,14 @@ fn alice_with_a_key(database_url: &str) -> String {
     key["key"].as_str().unwrap().to_owned()
 }
 
-/// Starts `tollgate serve` on a free port; returns it with its base URL
-/// once it answers.
-async fn serve(database_url: &str) -> (Server, String) {
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let child = Command::new(BIN)
-        .args([
-            "serve",
-            "--bind",
-            &format!("127.0.0.1:{port}"),
-            "--issuer",
-            &base,
-        ])
-        .env("TOLLGATE_DATABASE_URL", database_url)
-        .env("TOLLGATE_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let server = Server(child);
-    wait_until_ready(&base).await;
-    (server, base)
-}
-
-fn sigterm(server: &Server) {
-    let pid = server.0.id().to_string();
-    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-    assert!(killed.success());
-}
-
-async fn wait_for_exit(server: &mut Server, within: Duration) -> std::process::ExitStatus {
-    let deadline = tokio::time::Instant::now() + within;
-    loop {
-        if let Some(status) = server.0.try_wait().unwrap() {
-            return status;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the server did not exit within {within:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 #[tokio::test]
 async fn the_binary_serves_the_blog_api_over_http() {
     // Arrange: a database, a user and a key through the real command line.
     let dir = tempfile::tempdir().unwrap();
     let database_url = fresh_database_url(dir.path()).await;
-    let key = alice_with_a_key(&database_url);
-    let (mut server, base) = serve(&database_url).await;
+    let key = alice_with_a_key(dir.path(), &database_url);
+    let mut server = Server::start(dir.path(), &database_url, &[]).await;
+    let base = server.base.clone();
     let http = reqwest::Client::new();
 
     // Act and assert: the CRUD round trip.
@@ -211,71 +115,140 @@ async fn the_binary_serves_the_blog_api_over_http() {
     );
 
     // SIGTERM stops it cleanly.
-    sigterm(&server);
-    let status = wait_for_exit(&mut server, Duration::from_secs(5)).await;
+    server.signal("TERM");
+    let status = server.wait_for_exit(Duration::from_secs(10)).await;
+    assert!(status.success(), "{status}");
+}
+
+/// A POST to create a post whose head and first half of the body are on
+/// the wire, and which the server has started on: the head carries
+/// `Expect: 100-continue`, and the server answers `100 Continue` only when
+/// the handler starts reading the body.
+struct SlowRequest {
+    stream: TcpStream,
+    rest: Vec<u8>,
+}
+
+impl SlowRequest {
+    async fn start(server: &Server, key: &str) -> Self {
+        let body =
+            json!({"title": "Slow", "body": "sent in two halves", "published": true}).to_string();
+        let (first, second) = body.as_bytes().split_at(body.len() / 2);
+        let addr = server.addr();
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        let head = format!(
+            "POST /api/v1/posts HTTP/1.1\r\nHost: {addr}\r\nX-API-Key: {key}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\
+             Expect: 100-continue\r\n\r\n",
+            body.len()
+        );
+        stream.write_all(head.as_bytes()).await.unwrap();
+        let interim = read_head(&mut stream).await;
+        assert!(
+            interim.starts_with("HTTP/1.1 100"),
+            "the server starts on the request: {interim}"
+        );
+        stream.write_all(first).await.unwrap();
+        stream.flush().await.unwrap();
+        Self {
+            stream,
+            rest: second.to_vec(),
+        }
+    }
+
+    /// Sends the rest of the body and returns the response head.
+    async fn finish(mut self) -> String {
+        self.stream.write_all(&self.rest).await.unwrap();
+        self.stream.flush().await.unwrap();
+        read_head(&mut self.stream).await
+    }
+}
+
+/// Reads one response head (up to the blank line), byte by byte so that
+/// nothing after it is consumed.
+async fn read_head(stream: &mut TcpStream) -> String {
+    let read = async {
+        let mut head = Vec::new();
+        while !head.ends_with(b"\r\n\r\n") {
+            let byte = stream.read_u8().await.expect("the connection stays open");
+            head.push(byte);
+        }
+        String::from_utf8_lossy(&head).into_owned()
+    };
+    tokio::time::timeout(Duration::from_secs(30), read)
+        .await
+        .expect("a response head arrives")
+}
+
+/// The signal arrives mid-request: the request completes, then the process
+/// exits cleanly.
+async fn a_request_in_flight_finishes_before_exiting_on(signal: &str) {
+    // Arrange: a request the server has started on.
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = fresh_database_url(dir.path()).await;
+    let key = alice_with_a_key(dir.path(), &database_url);
+    let mut server = Server::start(dir.path(), &database_url, &[]).await;
+    let request = SlowRequest::start(&server, &key).await;
+
+    // Act: the signal, seen by the server, then the rest of the body.
+    server.signal(signal);
+    server.wait_for_log("shutting down").await;
+    assert!(
+        server.is_running(),
+        "the server must not exit while a request is in flight"
+    );
+    let response = request.finish().await;
+
+    // Assert
+    assert!(
+        response.starts_with("HTTP/1.1 201"),
+        "the in-flight request finishes: {response}"
+    );
+    let status = server.wait_for_exit(Duration::from_secs(30)).await;
     assert!(status.success(), "{status}");
 }
 
 #[tokio::test]
 async fn sigterm_lets_a_request_in_flight_finish_before_exiting() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    a_request_in_flight_finishes_before_exiting_on("TERM").await;
+}
 
-    // Arrange: a POST whose headers and first half of the body are sent.
+#[tokio::test]
+async fn sigint_lets_a_request_in_flight_finish_before_exiting() {
+    a_request_in_flight_finishes_before_exiting_on("INT").await;
+}
+
+#[tokio::test]
+async fn a_request_slower_than_the_shutdown_grace_does_not_hold_the_exit() {
+    // Arrange: a 1 s drain cap, and a request that will never complete.
     let dir = tempfile::tempdir().unwrap();
     let database_url = fresh_database_url(dir.path()).await;
-    let key = alice_with_a_key(&database_url);
-    let (mut server, base) = serve(&database_url).await;
-    let addr = base.trim_start_matches("http://");
-    let body =
-        json!({"title": "Slow", "body": "sent in two halves", "published": true}).to_string();
-    let (first, second) = body.as_bytes().split_at(body.len() / 2);
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let head = format!(
-        "POST /api/v1/posts HTTP/1.1\r\nHost: {addr}\r\nX-API-Key: {key}\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).await.unwrap();
-    stream.write_all(first).await.unwrap();
-    stream.flush().await.unwrap();
-    // Let the server read the head and start on the request.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    let key = alice_with_a_key(dir.path(), &database_url);
+    let mut server = Server::start(dir.path(), &database_url, &["--shutdown-grace", "1s"]).await;
+    let mut request = SlowRequest::start(&server, &key).await;
 
-    // Act: SIGTERM mid-request, then the rest of the body.
-    sigterm(&server);
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(
-        server.0.try_wait().unwrap().is_none(),
-        "the server must not exit while a request is in flight"
-    );
-    stream.write_all(second).await.unwrap();
-    stream.flush().await.unwrap();
+    // Act
+    server.signal("TERM");
 
-    // Assert: the request completes, then the process exits cleanly.
-    let mut response = Vec::new();
-    let read_head = async {
-        let mut buf = [0u8; 4096];
-        while !response.windows(4).any(|w| w == b"\r\n\r\n") {
-            let n = stream.read(&mut buf).await.unwrap();
-            assert!(n > 0, "the connection closed before a response");
-            response.extend_from_slice(&buf[..n]);
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(10), read_head)
-        .await
-        .expect("the response arrives");
-    let response = String::from_utf8_lossy(&response);
-    assert!(
-        response.starts_with("HTTP/1.1 201"),
-        "the in-flight request finishes: {response}"
-    );
-    let status = wait_for_exit(&mut server, Duration::from_secs(10)).await;
+    // Assert: the process exits well before the 30 s default would let it,
+    // and the stalled connection is closed.
+    let status = server.wait_for_exit(Duration::from_secs(15)).await;
     assert!(status.success(), "{status}");
+    let mut buf = [0u8; 256];
+    let read = tokio::time::timeout(Duration::from_secs(10), request.stream.read(&mut buf))
+        .await
+        .expect("the connection is closed");
+    assert!(
+        matches!(read, Ok(0) | Err(_)),
+        "no response to the cut-off request: {:?}",
+        read.map(|n| String::from_utf8_lossy(&buf[..n]).into_owned())
+    );
 }
 
 #[tokio::test]
 async fn a_bad_setting_stops_start_up_naming_it() {
-    let out = Command::new(BIN)
+    let dir = tempfile::tempdir().unwrap();
+    let out = tollgate(dir.path())
         .args(["serve"])
         .env("TOLLGATE_BIND", "not-an-address")
         .env("TOLLGATE_DATABASE_URL", "sqlite://unused.db?mode=ro")

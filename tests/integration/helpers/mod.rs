@@ -2,7 +2,9 @@
 //! (or on a real port with [`TestApp::serve`]).
 #![allow(dead_code)] // each test module uses its own subset of the helpers
 
+pub mod binary;
 pub mod browser;
+pub mod instances;
 pub mod oauth;
 
 use std::sync::LazyLock;
@@ -80,19 +82,36 @@ impl TestApp {
     /// address; stopped when the `TestApp` drops. Use where a real client
     /// (the `oauth2` crate, reqwest) is the point.
     pub async fn serve() -> Self {
+        Self::serve_with(|_| {}).await
+    }
+
+    /// As [`serve`], adjusting the settings first.
+    pub async fn serve_with(adjust: impl FnOnce(&mut Settings)) -> Self {
         LazyLock::force(&TRACING);
         let dir = tempfile::tempdir().expect("temp dir");
         let database_url = fresh_database_url(dir.path()).await;
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        let port = listener.local_addr().expect("addr").port();
-        drop(listener);
-        let mut settings = Settings::for_tests(&database_url);
-        settings.bind = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-        settings.issuer = url::Url::parse(&format!("http://127.0.0.1:{port}")).expect("issuer");
-        let mut app = Self::start(dir, database_url, settings).await;
-        let application = tollgate::Application::bind(app.state.clone())
+        Self::serve_on(dir, database_url, adjust).await
+    }
+
+    /// Serves on `database_url`. The port is bound once and the listener
+    /// kept: binding port 0, dropping it and binding again later could
+    /// lose the port to another test.
+    async fn serve_on(
+        dir: TempDir,
+        database_url: String,
+        adjust: impl FnOnce(&mut Settings),
+    ) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
-            .expect("bind the test server");
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let mut settings = Settings::for_tests(&database_url);
+        settings.bind = addr;
+        settings.issuer = url::Url::parse(&format!("http://{addr}")).expect("issuer");
+        adjust(&mut settings);
+        let mut app = Self::start(dir, database_url, settings).await;
+        let application = tollgate::Application::from_listener(app.state.clone(), listener)
+            .expect("serve on the test listener");
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(application.run_until_stopped(async move {
             let _ = stopped.await;

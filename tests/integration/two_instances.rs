@@ -1,0 +1,227 @@
+//! Two servers on one database, their background loops running: a
+//! revocation at one reaches the other, a key rotated in the database
+//! reaches every JWKS, and unknown `kid`s cannot make a server reload its
+//! keys more than once per throttle interval.
+
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::Value;
+use tollgate::auth::Subject;
+use tollgate::clock::Clock;
+use tollgate::domain::ScopeSet;
+use tollgate::state::AppState;
+
+use crate::helpers::oauth::{ClientSpec, TestClientApp};
+use crate::helpers::{TestApp, json};
+use crate::token::support::{assert_revoked, field, list_posts, post_as};
+
+/// What the README promises for revocations on the other instances.
+const README_SYNC_DELAY: Duration = Duration::from_secs(1);
+/// Room for scheduling on a busy 2-core machine running a debug build.
+/// Waits end as soon as the awaited event happens.
+const SLACK: Duration = Duration::from_secs(2);
+
+async fn client_credentials_token(app: &TestApp, client: &TestClientApp) -> String {
+    let (status, body) = app
+        .token_basic(client, &[("grant_type", "client_credentials")])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    field(&body, "access_token").to_owned()
+}
+
+async fn cc_client(app: &TestApp) -> TestClientApp {
+    app.oauth_client(ClientSpec::default().grants(&["client_credentials"]))
+        .await
+}
+
+/// The `kid`s of an instance's JWKS.
+async fn jwks_kids(app: &TestApp) -> Vec<String> {
+    let resp = app.client.get("/oauth/jwks").send().await;
+    resp.assert_status_is_ok();
+    let body: Value = json(resp).await;
+    body["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Polls `check` until it holds; returns how long that took, or fails
+/// after `within`.
+async fn wait_until<F, Fut>(within: Duration, what: &str, mut check: F) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = Instant::now();
+    loop {
+        if check().await {
+            return started.elapsed();
+        }
+        assert!(started.elapsed() < within, "not within {within:?}: {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_token_revoked_at_one_instance_is_refused_by_another_within_a_second() {
+    // Arrange: B, with the default sync interval, has accepted the token.
+    let a = TestApp::serve().await;
+    let b = a.another_instance(|_| {}).await;
+    let client = cc_client(&a).await;
+    let token = client_credentials_token(&a, &client).await;
+    assert_eq!(list_posts(&b, &token).await.0, 200);
+
+    // Act
+    let (status, body) = post_as(&a, "/oauth/revoke", &client, &[("token", &token)]).await;
+    assert_eq!(status, 200, "{body}");
+
+    // Assert: A at once, B once its loop has polled.
+    assert_revoked(&a, &token).await;
+    wait_until(README_SYNC_DELAY + SLACK, "B refuses the token", || async {
+        list_posts(&b, &token).await.0 == 401
+    })
+    .await;
+    assert_revoked(&b, &token).await;
+}
+
+#[tokio::test]
+async fn the_peer_sync_interval_setting_spaces_the_polls() {
+    // Arrange: B polls once an hour.
+    let a = TestApp::serve().await;
+    let b = a
+        .another_instance(|s| s.peer_sync_interval = Duration::from_secs(3600))
+        .await;
+    let client = cc_client(&a).await;
+    let token = client_credentials_token(&a, &client).await;
+    assert_eq!(list_posts(&b, &token).await.0, 200);
+
+    // Act
+    let (status, body) = post_as(&a, "/oauth/revoke", &client, &[("token", &token)]).await;
+    assert_eq!(status, 200, "{body}");
+    // Twice the default interval: long enough for a loop that ignored
+    // the setting to have polled.
+    tokio::time::sleep(2 * README_SYNC_DELAY).await;
+
+    // Assert
+    assert_revoked(&a, &token).await;
+    assert_eq!(
+        list_posts(&b, &token).await.0,
+        200,
+        "B has not polled since the revocation"
+    );
+}
+
+#[tokio::test]
+async fn a_key_rotated_in_the_database_reaches_the_other_instances_by_the_reload_loop() {
+    // Arrange: both instances reload their keys every second.
+    let every_second = |s: &mut tollgate::Settings| s.key_reload_interval = Duration::from_secs(1);
+    let a = TestApp::serve_with(every_second).await;
+    let b = a.another_instance(every_second).await;
+    let old_kids = jwks_kids(&b).await;
+    assert_eq!(old_kids.len(), 1, "{old_kids:?}");
+
+    // Act: what `tollgate keys rotate` does, from outside both servers.
+    let rotated =
+        tollgate::secrets::signing_keys::rotate(&a.state.db, None, Clock::default().now())
+            .await
+            .unwrap();
+
+    // Assert: B publishes the new key without ever having been shown a
+    // token with an unknown kid, and keeps the old one.
+    wait_until(
+        Duration::from_secs(1) + SLACK,
+        "B's JWKS lists the new key",
+        || async { jwks_kids(&b).await.contains(&rotated.kid) },
+    )
+    .await;
+    let kids = jwks_kids(&b).await;
+    assert!(kids.contains(&old_kids[0]), "{kids:?}");
+    // A signs with the new key once its own loop has reloaded, and B
+    // verifies that token with the key its loop loaded.
+    wait_until(
+        Duration::from_secs(1) + SLACK,
+        "A's JWKS lists the new key",
+        || async { jwks_kids(&a).await.contains(&rotated.kid) },
+    )
+    .await;
+    let client = cc_client(&a).await;
+    let token = client_credentials_token(&a, &client).await;
+    assert_eq!(kid_of(&token), rotated.kid);
+    assert_eq!(list_posts(&b, &token).await.0, 200);
+}
+
+/// The `kid` in a JWT's header.
+fn kid_of(jwt: &str) -> String {
+    let header = jwt.split('.').next().unwrap();
+    let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap();
+    header["kid"].as_str().unwrap().to_owned()
+}
+
+/// A token whose header names `kid`; its signature is junk.
+fn token_with_kid(kid: &str) -> String {
+    let header = serde_json::json!({"alg": "ES256", "typ": "at+jwt", "kid": kid});
+    let encode = |v: &Value| URL_SAFE_NO_PAD.encode(v.to_string());
+    format!(
+        "{}.{}.{}",
+        encode(&header),
+        encode(&serde_json::json!({})),
+        URL_SAFE_NO_PAD.encode([7u8; 64])
+    )
+}
+
+#[tokio::test]
+async fn a_made_up_kid_spends_the_reload_so_a_second_unknown_kid_soon_after_is_refused() {
+    // Arrange: two instances that know only the first key; B's periodic
+    // reload is an hour away.
+    let a = TestApp::serve().await;
+    let hourly = |s: &mut tollgate::Settings| s.key_reload_interval = Duration::from_secs(3600);
+    let b = a.another_instance(hourly).await;
+    let c = a.another_instance(hourly).await;
+    let (status, body) = list_posts(&b, &token_with_kid("made-up")).await;
+    assert_eq!(status, 401, "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("unknown key"),
+        "{body}"
+    );
+
+    // Act: a key rotated after B's reload, and a real token signed with it.
+    let rotated =
+        tollgate::secrets::signing_keys::rotate(&a.state.db, None, Clock::default().now())
+            .await
+            .unwrap();
+    let signer = AppState::build(
+        a.state.db.clone(),
+        (*a.state.settings).clone(),
+        Clock::default(),
+    )
+    .await
+    .unwrap();
+    let token = tollgate::auth::access_token::issue(
+        &signer.auth,
+        &Subject::Client {
+            client_id: "svc".to_owned(),
+        },
+        "svc",
+        &ScopeSet::parse("blog:read").unwrap(),
+        uuid::Uuid::new_v4(),
+        signer.clock.now(),
+    )
+    .unwrap()
+    .token;
+    assert_eq!(kid_of(&token), rotated.kid);
+
+    // Assert: B, whose reload the made-up kid spent, does not reload again
+    // within the throttle interval; C, which saw no unknown kid, reloads
+    // on this one and accepts the token.
+    let (status, body) = list_posts(&b, &token).await;
+    assert_eq!(status, 401, "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("unknown key"),
+        "{body}"
+    );
+    assert_eq!(list_posts(&c, &token).await.0, 200);
+}
