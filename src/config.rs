@@ -60,6 +60,15 @@ pub struct SettingsArgs {
     /// Longest lock (env TOLLGATE_LOGIN_LOCKOUT_MAX) [default: 15m]
     #[arg(long, global = true, value_name = "DURATION")]
     pub login_lockout_max: Option<String>,
+    /// Close a connection after this long without a byte either way (env TOLLGATE_IDLE_TIMEOUT) [default: 30s]
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub idle_timeout: Option<String>,
+    /// Longest time from a request's first byte to its answer's first byte (env TOLLGATE_REQUEST_READ_TIMEOUT) [default: 30s]
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub request_read_timeout: Option<String>,
+    /// Most connections open at once; more are closed on arrival (env TOLLGATE_MAX_CONNECTIONS) [default: 1000]
+    #[arg(long, global = true, value_name = "N")]
+    pub max_connections: Option<String>,
     /// Log lines as text or json (env TOLLGATE_LOG_FORMAT) [default: text]
     #[arg(long, global = true, value_name = "FORMAT")]
     pub log_format: Option<String>,
@@ -100,6 +109,9 @@ struct FileSettings {
     login_lockout_max: Option<DurationValue>,
     pkce_optional_clients: Option<Vec<String>>,
     log_format: Option<String>,
+    idle_timeout: Option<DurationValue>,
+    request_read_timeout: Option<DurationValue>,
+    max_connections: Option<usize>,
     gc_interval: Option<DurationValue>,
     peer_sync_interval: Option<DurationValue>,
     key_reload_interval: Option<DurationValue>,
@@ -147,6 +159,12 @@ pub struct Settings {
     pub login_lockout_max: TimeDelta,
     /// Text for people, JSON for log shippers.
     pub log_format: LogFormat,
+    /// Connections with no traffic this long are closed.
+    pub idle_timeout: Duration,
+    /// From a request's first byte to its answer's first byte.
+    pub request_read_timeout: Duration,
+    /// Connections beyond this many are closed on arrival.
+    pub max_connections: usize,
     /// Legacy confidential clients that may omit PKCE (OAuth 2.1 requires
     /// it of everyone else).
     pub pkce_optional_clients: Vec<String>,
@@ -331,6 +349,30 @@ impl Settings {
                 _ => Err("expected text or json".to_owned()),
             },
         )?;
+        let idle_timeout = pick(
+            "idle_timeout",
+            &args.idle_timeout,
+            dur(file.idle_timeout),
+            "30s",
+        )
+        .parse_with(parse_duration)?;
+        let request_read_timeout = pick(
+            "request_read_timeout",
+            &args.request_read_timeout,
+            dur(file.request_read_timeout),
+            "30s",
+        )
+        .parse_with(parse_duration)?;
+        let max_connections = pick(
+            "max_connections",
+            &args.max_connections,
+            count(file.max_connections),
+            "1000",
+        )
+        .parse_with(|s| match s.parse::<usize>() {
+            Ok(n) if (1..=1_000_000).contains(&n) => Ok(n),
+            _ => Err("expected a whole number from 1 to 1000000".to_owned()),
+        })?;
         // No flag: a secret on the command line is visible to every user.
         let metrics_token =
             pick("metrics_token", &None, file.metrics_token, "").parse_with(parse_metrics_token)?;
@@ -374,6 +416,9 @@ impl Settings {
             login_lockout_max,
             pkce_optional_clients,
             log_format,
+            idle_timeout,
+            request_read_timeout,
+            max_connections,
             gc_interval: pick("gc_interval", &None, dur(file.gc_interval), "5m")
                 .parse_with(parse_duration)?,
             key_encryption_key: KeyEncryptionKey::from_env(&env).map_err(|message| {
@@ -414,6 +459,9 @@ impl Settings {
             login_lockout_max: TimeDelta::minutes(15),
             pkce_optional_clients: Vec::new(),
             log_format: LogFormat::Text,
+            idle_timeout: Duration::from_secs(30),
+            request_read_timeout: Duration::from_secs(30),
+            max_connections: 1000,
             key_encryption_key: None,
             gc_interval: Duration::from_secs(300),
             peer_sync_interval: Duration::from_secs(1),

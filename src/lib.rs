@@ -12,6 +12,8 @@ pub mod cli;
 pub mod clock;
 /// Settings layered from defaults, `tollgate.toml`, `TOLLGATE_*` and flags.
 pub mod config;
+/// Connection limits and timeouts below HTTP.
+pub mod connections;
 /// Connecting to SQLite or PostgreSQL and migrating.
 pub mod db;
 /// The seeding done by `serve --demo`.

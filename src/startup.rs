@@ -6,6 +6,7 @@ use tracing::info;
 
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::connections::GuardedAcceptor;
 use crate::state::AppState;
 
 /// The whole HTTP application. `serve` and the tests call this same function.
@@ -70,10 +71,16 @@ impl Application {
     ) -> std::io::Result<()> {
         let peers = tokio::spawn(sync_with_peers(self.state.clone()));
         let housekeeping = tokio::spawn(crate::housekeeping::run_periodically(self.state.clone()));
-        let grace = self.state.settings.shutdown_grace;
+        let settings = self.state.settings.clone();
+        let acceptor = GuardedAcceptor::new(
+            self.acceptor,
+            settings.max_connections,
+            settings.request_read_timeout,
+        );
         let app = app(self.state);
-        let result = Server::new_with_acceptor(self.acceptor)
-            .run_with_graceful_shutdown(app, shutdown, Some(grace))
+        let result = Server::new_with_acceptor(acceptor)
+            .idle_timeout(settings.idle_timeout)
+            .run_with_graceful_shutdown(app, shutdown, Some(settings.shutdown_grace))
             .await;
         peers.abort();
         housekeeping.abort();

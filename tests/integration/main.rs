@@ -13,6 +13,7 @@ mod cli;
 mod client_auth;
 mod client_credentials;
 mod concurrent_start;
+mod connections;
 mod consent;
 mod demo_binary;
 mod discovery;
