@@ -69,6 +69,9 @@ pub struct SettingsArgs {
     /// Most connections open at once; more are closed on arrival (env TOLLGATE_MAX_CONNECTIONS) [default: 1000]
     #[arg(long, global = true, value_name = "N")]
     pub max_connections: Option<String>,
+    /// Serve /metrics only on this address, e.g. 127.0.0.1:9100 (env TOLLGATE_METRICS_BIND) [default: the main address]
+    #[arg(long, global = true, value_name = "ADDR")]
+    pub metrics_bind: Option<String>,
     /// Log lines as text or json (env TOLLGATE_LOG_FORMAT) [default: text]
     #[arg(long, global = true, value_name = "FORMAT")]
     pub log_format: Option<String>,
@@ -110,6 +113,7 @@ struct FileSettings {
     pkce_optional_clients: Option<Vec<String>>,
     log_format: Option<String>,
     idle_timeout: Option<DurationValue>,
+    metrics_bind: Option<String>,
     request_read_timeout: Option<DurationValue>,
     max_connections: Option<usize>,
     gc_interval: Option<DurationValue>,
@@ -159,6 +163,8 @@ pub struct Settings {
     pub login_lockout_max: TimeDelta,
     /// Text for people, JSON for log shippers.
     pub log_format: LogFormat,
+    /// When set, `/metrics` is served only on this address.
+    pub metrics_bind: Option<SocketAddr>,
     /// Connections with no traffic this long are closed.
     pub idle_timeout: Duration,
     /// From a request's first byte to its answer's first byte.
@@ -373,6 +379,11 @@ impl Settings {
             Ok(n) if (1..=1_000_000).contains(&n) => Ok(n),
             _ => Err("expected a whole number from 1 to 1000000".to_owned()),
         })?;
+        let metrics_bind = pick("metrics_bind", &args.metrics_bind, file.metrics_bind, "")
+            .parse_with(|s| match s {
+                "" => Ok(None),
+                s => s.parse::<SocketAddr>().map(Some).map_err(|e| e.to_string()),
+            })?;
         // No flag: a secret on the command line is visible to every user.
         let metrics_token =
             pick("metrics_token", &None, file.metrics_token, "").parse_with(parse_metrics_token)?;
@@ -417,6 +428,7 @@ impl Settings {
             pkce_optional_clients,
             log_format,
             idle_timeout,
+            metrics_bind,
             request_read_timeout,
             max_connections,
             gc_interval: pick("gc_interval", &None, dur(file.gc_interval), "5m")
@@ -460,6 +472,7 @@ impl Settings {
             pkce_optional_clients: Vec::new(),
             log_format: LogFormat::Text,
             idle_timeout: Duration::from_secs(30),
+            metrics_bind: None,
             request_read_timeout: Duration::from_secs(30),
             max_connections: 1000,
             key_encryption_key: None,

@@ -54,10 +54,22 @@ fn metrics(req: &Request, state: Data<&AppState>) -> Response {
     }
 }
 
-/// Adds the operational endpoints.
-pub fn routes(route: Route) -> Route {
-    route
+/// Adds the operational endpoints; `/metrics` only when `with_metrics`
+/// (it moves to its own listener when `metrics_bind` is set).
+pub fn routes(route: Route, with_metrics: bool) -> Route {
+    let route = route
         .at("/healthz", get(healthz))
-        .at("/readyz", get(readyz))
-        .at("/metrics", get(metrics))
+        .at("/readyz", get(readyz));
+    if with_metrics {
+        route.at("/metrics", get(metrics))
+    } else {
+        route
+    }
+}
+
+/// The whole app of the metrics listener: `/metrics`, `/healthz` and
+/// `/readyz`, nothing else.
+pub fn metrics_app(state: AppState) -> impl poem::Endpoint + 'static {
+    use poem::EndpointExt;
+    routes(Route::new(), true).data(state)
 }

@@ -12,7 +12,7 @@ use crate::state::AppState;
 /// The whole HTTP application. `serve` and the tests call this same function.
 pub fn app(state: AppState) -> impl Endpoint + 'static {
     let route = crate::api::routes(Route::new(), &state.settings);
-    let route = crate::ops::routes(route);
+    let route = crate::ops::routes(route, state.settings.metrics_bind.is_none());
     let route = crate::oauth::routes(route);
     let headers = crate::web::SecurityHeaders::new(&state.settings);
     route
@@ -24,6 +24,8 @@ pub fn app(state: AppState) -> impl Endpoint + 'static {
 /// A bound, migrated server, ready to run.
 pub struct Application {
     acceptor: TcpAcceptor,
+    /// `/metrics` on its own address, when `metrics_bind` is set.
+    metrics_listener: Option<TcpAcceptor>,
     state: AppState,
 }
 
@@ -55,7 +57,24 @@ impl Application {
     ) -> anyhow::Result<Self> {
         let acceptor = TcpAcceptor::from_tokio(listener)
             .map_err(|e| anyhow::anyhow!("cannot use the listener: {e}"))?;
-        Ok(Self { acceptor, state })
+        let metrics_listener = match state.settings.metrics_bind {
+            None => None,
+            Some(addr) => {
+                let listener = std::net::TcpListener::bind(addr)
+                    .and_then(|l| {
+                        l.set_nonblocking(true)?;
+                        tokio::net::TcpListener::from_std(l)
+                    })
+                    .and_then(TcpAcceptor::from_tokio)
+                    .map_err(|e| anyhow::anyhow!("cannot listen on {addr} (metrics_bind): {e}"))?;
+                Some(listener)
+            }
+        };
+        Ok(Self {
+            acceptor,
+            metrics_listener,
+            state,
+        })
     }
 
     pub fn state(&self) -> &AppState {
@@ -70,6 +89,14 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let peers = tokio::spawn(sync_with_peers(self.state.clone()));
+        let metrics = self.metrics_listener.map(|listener| {
+            let app = crate::ops::metrics_app(self.state.clone());
+            tokio::spawn(async move {
+                if let Err(e) = Server::new_with_acceptor(listener).run(app).await {
+                    tracing::error!(error = %e, "the metrics listener failed");
+                }
+            })
+        });
         let housekeeping = tokio::spawn(crate::housekeeping::run_periodically(self.state.clone()));
         let settings = self.state.settings.clone();
         let acceptor = GuardedAcceptor::new(
@@ -84,6 +111,9 @@ impl Application {
             .await;
         peers.abort();
         housekeeping.abort();
+        if let Some(metrics) = metrics {
+            metrics.abort();
+        }
         result
     }
 }

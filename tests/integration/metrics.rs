@@ -121,3 +121,46 @@ async fn replays_and_failed_client_authentication_are_counted_as_security_events
         );
     }
 }
+
+#[tokio::test]
+async fn with_a_metrics_bind_metrics_move_to_their_own_address() {
+    // Arrange: a free port for the metrics listener.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let metrics_addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let app = TestApp::serve_with(move |s| s.metrics_bind = Some(metrics_addr)).await;
+    let http = reqwest::Client::new();
+
+    // Act
+    let main = http
+        .get(format!("{}/metrics", app.base_url()))
+        .send()
+        .await
+        .unwrap();
+    let health = http
+        .get(format!("{}/healthz", app.base_url()))
+        .send()
+        .await
+        .unwrap();
+    let own = http
+        .get(format!("http://{metrics_addr}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    let api = http
+        .get(format!("http://{metrics_addr}/api/v1/posts"))
+        .send()
+        .await
+        .unwrap();
+
+    // Assert
+    assert_eq!(main.status(), 404);
+    assert_eq!(health.status(), 200);
+    assert_eq!(own.status(), 200);
+    let text = own.text().await.unwrap();
+    assert!(text.contains(r#"route="/healthz""#), "{text}");
+    assert_eq!(api.status(), 404);
+}
