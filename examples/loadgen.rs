@@ -393,16 +393,24 @@ fn csrf_of(page: &str) -> String {
 async fn log_in(http: &reqwest::Client, base: &str, a: &[String]) {
     let url = authorize_url(base, a);
     let page = http.get(&url).send().await.unwrap().text().await.unwrap();
-    let resp = http
-        .post(&url)
-        .form(&[
-            ("csrf_token", csrf_of(&page).as_str()),
-            ("username", &a[3]),
-            ("password", &a[4]),
-        ])
-        .send()
-        .await
-        .unwrap();
+    // The server checks a few passwords at once and turns the rest away
+    // with 503 and Retry-After: sign in again, as a person would.
+    let resp = loop {
+        let resp = http
+            .post(&url)
+            .form(&[
+                ("csrf_token", csrf_of(&page).as_str()),
+                ("username", &a[3]),
+                ("password", &a[4]),
+            ])
+            .send()
+            .await
+            .unwrap();
+        if resp.status() != reqwest::StatusCode::SERVICE_UNAVAILABLE {
+            break resp;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
     if resp.status().is_redirection() {
         return;
     }
