@@ -20,6 +20,9 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
     pub redeemed_at: Option<DateTimeUtc>,
+    /// `browser_sessions.id_hash` of the session the code was issued in;
+    /// ending that session revokes the grant.
+    pub session_hash: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

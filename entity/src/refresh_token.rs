@@ -16,6 +16,10 @@ pub struct Model {
     /// Set when it was exchanged (rotated).
     pub used_at: Option<DateTimeUtc>,
     pub revoked_at: Option<DateTimeUtc>,
+    /// The browser session the grant was made in (carried over from the
+    /// code, kept through rotation); none for the password and
+    /// client-credentials grants.
+    pub session_hash: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,6 +12,7 @@ mod m20261201_000006_case_insensitive_usernames;
 mod m20261201_000007_create_login_throttle;
 mod m20261201_000008_housekeeping_indexes;
 mod m20261201_000010_client_introspect;
+mod m20261201_000011_session_grants;
 mod m20261201_000012_create_known_devices;
 
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000007_create_login_throttle::Migration),
             Box::new(m20261201_000008_housekeeping_indexes::Migration),
             Box::new(m20261201_000010_client_introspect::Migration),
+            Box::new(m20261201_000011_session_grants::Migration),
             Box::new(m20261201_000012_create_known_devices::Migration),
         ]
     }

@@ -38,10 +38,25 @@ pub struct Issue<'a> {
     pub grant_id: Uuid,
 }
 
+/// Issues tokens for a grant made without a browser session (the password
+/// and client-credentials grants).
 pub async fn issue(
     state: &AppState,
     db: &impl ConnectionTrait,
     issue: Issue<'_>,
+    now: DateTime<Utc>,
+) -> Result<TokenResponse, TokenError> {
+    issue_in_session(state, db, issue, None, now).await
+}
+
+/// Issues tokens for a grant made under the browser session with this id
+/// hash, if any: its refresh token remembers the session, so that ending
+/// the session revokes it (`web::session::revoke_grants`).
+pub async fn issue_in_session(
+    state: &AppState,
+    db: &impl ConnectionTrait,
+    issue: Issue<'_>,
+    session_hash: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<TokenResponse, TokenError> {
     let refresh_token = match issue.refresh_scopes {
@@ -61,6 +76,7 @@ pub async fn issue(
                     expires_at: now + ttl,
                     used_at: None,
                     revoked_at: None,
+                    session_hash: session_hash.map(str::to_owned),
                 },
             )
             .await?;

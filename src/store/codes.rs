@@ -1,7 +1,10 @@
 use chrono::{DateTime, Utc};
 use entity::{authorization_code, user};
 use sea_orm::sea_query::{Expr, Query};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, Set,
+};
+use uuid::Uuid;
 
 /// One round trip: nothing is read back.
 pub async fn insert(
@@ -19,6 +22,7 @@ pub async fn insert(
         created_at: Set(code.created_at),
         expires_at: Set(code.expires_at),
         redeemed_at: Set(code.redeemed_at),
+        session_hash: Set(code.session_hash),
     })
     .exec_without_returning(db)
     .await
@@ -36,8 +40,9 @@ pub async fn find(
         .await
 }
 
-/// Marks the code redeemed if nobody has yet. One conditional UPDATE, so of
-/// any number of concurrent redemptions exactly one sees `true`.
+/// Marks the code redeemed if nobody has yet and it has not expired. One
+/// conditional UPDATE, so of any number of concurrent redemptions exactly
+/// one sees `true`, and none once [`expire_session`] has run.
 pub async fn redeem(
     db: &impl ConnectionTrait,
     code_hash: &str,
@@ -47,9 +52,46 @@ pub async fn redeem(
         .col_expr(authorization_code::Column::RedeemedAt, Expr::value(now))
         .filter(authorization_code::Column::CodeHash.eq(code_hash))
         .filter(authorization_code::Column::RedeemedAt.is_null())
+        .filter(authorization_code::Column::ExpiresAt.gt(now))
         .exec(db)
         .await?;
     Ok(result.rows_affected == 1)
+}
+
+/// Expires the session's unredeemed codes, so that none of them can yet
+/// become tokens once the session has ended; returns how many.
+pub async fn expire_session(
+    db: &impl ConnectionTrait,
+    session_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    use authorization_code::Column as C;
+    let result = authorization_code::Entity::update_many()
+        .col_expr(C::ExpiresAt, Expr::value(now))
+        .filter(C::SessionHash.eq(session_hash))
+        .filter(C::RedeemedAt.is_null())
+        .filter(C::ExpiresAt.gt(now))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}
+
+/// The grants of the session's redeemed codes: their access tokens may
+/// still be live even when the client holds no refresh token.
+pub async fn redeemed_grants_of_session(
+    db: &impl ConnectionTrait,
+    session_hash: &str,
+) -> Result<Vec<Uuid>, DbErr> {
+    use authorization_code::Column as C;
+    authorization_code::Entity::find()
+        .select_only()
+        .column(C::GrantId)
+        .distinct()
+        .filter(C::SessionHash.eq(session_hash))
+        .filter(C::RedeemedAt.is_not_null())
+        .into_tuple()
+        .all(db)
+        .await
 }
 
 /// Deletes up to `limit` codes no longer worth keeping: unredeemed ones

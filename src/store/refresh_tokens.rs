@@ -1,7 +1,9 @@
 use chrono::{DateTime, Utc};
 use entity::refresh_token;
 use sea_orm::sea_query::{Expr, Query};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, Set,
+};
 use uuid::Uuid;
 
 /// One round trip: nothing is read back.
@@ -16,6 +18,7 @@ pub async fn insert(db: &impl ConnectionTrait, token: refresh_token::Model) -> R
         expires_at: Set(token.expires_at),
         used_at: Set(token.used_at),
         revoked_at: Set(token.revoked_at),
+        session_hash: Set(token.session_hash),
     })
     .exec_without_returning(db)
     .await
@@ -58,6 +61,40 @@ pub async fn revoke_grant(
         .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
         .filter(refresh_token::Column::GrantId.eq(grant_id))
         .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}
+
+/// The grants with an unrevoked refresh token from this browser session.
+pub async fn live_grants_of_session(
+    db: &impl ConnectionTrait,
+    session_hash: &str,
+) -> Result<Vec<Uuid>, DbErr> {
+    use refresh_token::Column as C;
+    refresh_token::Entity::find()
+        .select_only()
+        .column(C::GrantId)
+        .distinct()
+        .filter(C::SessionHash.eq(session_hash))
+        .filter(C::RevokedAt.is_null())
+        .into_tuple()
+        .all(db)
+        .await
+}
+
+/// Revokes every refresh token issued under this browser session, in one
+/// statement; returns how many.
+pub async fn revoke_session(
+    db: &impl ConnectionTrait,
+    session_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    use refresh_token::Column as C;
+    let result = refresh_token::Entity::update_many()
+        .col_expr(C::RevokedAt, Expr::value(now))
+        .filter(C::SessionHash.eq(session_hash))
+        .filter(C::RevokedAt.is_null())
         .exec(db)
         .await?;
     Ok(result.rows_affected)

@@ -1,13 +1,18 @@
 //! Server-side browser sessions: the cookie holds 256 random bits; the
 //! database holds their SHA-256, the user and the session's CSRF token.
 
+use std::collections::BTreeSet;
+
 use chrono::{DateTime, Utc};
 use entity::{browser_session, user};
 use poem::web::cookie::CookieJar;
 use sea_orm::DbErr;
 use subtle::ConstantTimeEq;
+use tracing::info;
+use uuid::Uuid;
 
 use super::cookies::{self, CookieName};
+use crate::auth::access_token;
 use crate::secrets::{TokenKind, generate_token, lookup_hash};
 use crate::state::AppState;
 use crate::store;
@@ -75,11 +80,52 @@ pub async fn start(
     Ok(Session { record, user })
 }
 
-/// Ends the session and clears the cookie.
+/// Ends the session, revoking the grants made under it, and clears the
+/// cookie. Revocation comes first: if it fails, the session stays and the
+/// person can try again. (An expired session is only deleted, in
+/// [`current`] and by housekeeping: its grants outlive it.)
 pub async fn end(state: &AppState, jar: &CookieJar, session: Session) -> Result<(), DbErr> {
+    let grants = revoke_grants(state, &session.record.id_hash, state.clock.now()).await?;
+    info!(user_id = %session.user.id, grants, "session ended; its grants revoked");
     store::sessions::delete(&state.db, session.record).await?;
     cookies::remove(&state.settings, jar, CookieName::Session);
     Ok(())
+}
+
+/// Revokes every grant made under the browser session with this id hash.
+/// RFC 9700 §4.14.2: "Authorization servers MAY revoke refresh tokens
+/// automatically in case of a security event, such as: password change;
+/// logout at the authorization server." Its refresh tokens go in one
+/// statement, its access tokens through the denylist, one entry per grant
+/// (a session has a few), the entry `oauth::issue::revoke_grant` makes on
+/// a replay. Its unredeemed codes are expired first, so none of them can
+/// still become tokens: a redemption racing this either inserts its
+/// refresh token before the revoking UPDATE, or finds its code expired
+/// when it tries to spend it, and then revokes its own grant. Returns how
+/// many grants.
+pub async fn revoke_grants(
+    state: &AppState,
+    session_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<usize, DbErr> {
+    let db = &state.db;
+    store::codes::expire_session(db, session_hash, now).await?;
+    let mut grants: BTreeSet<Uuid> =
+        store::refresh_tokens::live_grants_of_session(db, session_hash)
+            .await?
+            .into_iter()
+            .collect();
+    grants.extend(store::codes::redeemed_grants_of_session(db, session_hash).await?);
+    store::refresh_tokens::revoke_session(db, session_hash, now).await?;
+    // No access token of these grants outlives this.
+    let until = now + state.settings.access_token_ttl + access_token::LEEWAY;
+    for grant_id in &grants {
+        state
+            .denylist
+            .revoke(db, &grant_id.to_string(), until, now)
+            .await?;
+    }
+    Ok(grants.len())
 }
 
 /// The login form's CSRF token: reuses the browser's cookie if it has one,

@@ -208,6 +208,7 @@ async fn insert_rows(
             created_at,
             expires_at,
             redeemed_at: None,
+            session_hash: None,
         },
     )
     .await
@@ -236,6 +237,7 @@ async fn insert_rows(
             expires_at,
             used_at: None,
             revoked_at: None,
+            session_hash: None,
         },
     )
     .await

@@ -26,6 +26,7 @@ mod keys;
 mod keys_at_rest;
 mod layout;
 mod login;
+mod logout_revokes;
 mod metrics;
 mod ops;
 mod password_burst;

@@ -12,7 +12,6 @@ mod login;
 mod redirect;
 mod request;
 
-use entity::user;
 use poem::http::StatusCode;
 use poem::web::Data;
 use poem::web::cookie::CookieJar;
@@ -71,7 +70,7 @@ pub async fn post(req: &Request, jar: &CookieJar, body: Body, state: Data<&AppSt
     }
     if form.get("decision").is_some() {
         match consent::decide(&state, jar, &request, &form).await {
-            Decision::Allowed(session) => issue_code(&state, &request, &session.user, status).await,
+            Decision::Allowed(session) => issue_code(&state, &request, &session, status).await,
             Decision::Denied => refuse(
                 &state,
                 &request,
@@ -105,19 +104,20 @@ async fn proceed(
 ) -> Response {
     match consent::needed(state, request, &session.user).await {
         Ok(true) => consent::show(request, session),
-        Ok(false) => issue_code(state, request, &session.user, status).await,
+        Ok(false) => issue_code(state, request, session, status).await,
         Err(e) => internal_page("consent lookup failed", e),
     }
 }
 
 /// 256 random bits, stored hashed, bound to client, redirect URI, PKCE
-/// challenge, user and scopes, alive for `code_ttl`.
+/// challenge, user, scopes and browser session, alive for `code_ttl`.
 async fn issue_code(
     state: &AppState,
     request: &AuthorizationRequest,
-    user: &user::Model,
+    session: &Session,
     status: StatusCode,
 ) -> Response {
+    let user = &session.user;
     let now = state.clock.now();
     let code = generate_token(TokenKind::AuthorizationCode);
     let record = entity::authorization_code::Model {
@@ -133,6 +133,7 @@ async fn issue_code(
         created_at: now,
         expires_at: now + state.settings.code_ttl,
         redeemed_at: None,
+        session_hash: Some(session.record.id_hash.clone()),
     };
     if let Err(e) = store::codes::insert(&state.db, record).await {
         tracing::error!(error.cause_chain = ?e, "storing an authorization code failed");

@@ -87,7 +87,7 @@ pub async fn exchange(
     // tokens die with the grant it revokes, and a crash in between leaves
     // a refresh token nobody has seen. Two round trips, where a
     // transaction would take four.
-    let response = issue::issue(
+    let response = issue::issue_in_session(
         state,
         &state.db,
         Issue {
@@ -101,11 +101,12 @@ pub async fn exchange(
             refresh_scopes: client.may_use(GrantType::RefreshToken).then_some(&scopes),
             grant_id: stored.grant_id,
         },
+        stored.session_hash.as_deref(),
         now,
     )
     .await?;
     // One conditional UPDATE: of any number of concurrent redemptions,
-    // exactly one wins.
+    // exactly one wins (and none once logout expired the code).
     if !store::codes::redeem(&state.db, &code_hash, now).await? {
         return Err(replayed(state, stored.grant_id).await);
     }

@@ -71,7 +71,9 @@ pub async fn exchange(
 
     // New tokens first, then the old one spent, as in the code grant: a
     // loser's new refresh token dies with the family it revokes.
-    let response = issue::issue(
+    // The rotated token stays in its family's session, so that logout
+    // still reaches it.
+    let response = issue::issue_in_session(
         state,
         &state.db,
         Issue {
@@ -82,6 +84,7 @@ pub async fn exchange(
             refresh_scopes: Some(&original),
             grant_id: stored.grant_id,
         },
+        stored.session_hash.as_deref(),
         now,
     )
     .await?;
