@@ -36,6 +36,12 @@ pub struct AccessTokenClaims {
     pub gid: String,
 }
 
+/// The last moment an access token issued before `now`, with lifetime
+/// `ttl`, can still be accepted: how long a grant's denylist entry must last.
+pub fn accepted_until(now: DateTime<Utc>, ttl: TimeDelta) -> DateTime<Utc> {
+    now + ttl + LEEWAY
+}
+
 /// The audience of our access tokens: the resource API.
 pub fn audience(issuer: &str) -> String {
     format!("{issuer}/api")

@@ -110,15 +110,10 @@ pub async fn revoke_grant(
     now: DateTime<Utc>,
 ) -> Result<(), TokenError> {
     store::refresh_tokens::revoke_grant(db, grant_id, now).await?;
-    let ttl = state.settings.access_token_ttl;
+    let until = access_token::accepted_until(now, state.settings.access_token_ttl);
     state
         .denylist
-        .revoke(
-            db,
-            &grant_id.to_string(),
-            now + ttl + access_token::LEEWAY,
-            now,
-        )
+        .revoke(db, &grant_id.to_string(), until, now)
         .await?;
     Ok(())
 }

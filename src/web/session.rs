@@ -118,7 +118,7 @@ pub async fn revoke_grants(
     grants.extend(store::codes::redeemed_grants_of_session(db, session_hash).await?);
     store::refresh_tokens::revoke_session(db, session_hash, now).await?;
     // No access token of these grants outlives this.
-    let until = now + state.settings.access_token_ttl + access_token::LEEWAY;
+    let until = access_token::accepted_until(now, state.settings.access_token_ttl);
     for grant_id in &grants {
         state
             .denylist
