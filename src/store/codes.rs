@@ -1,6 +1,6 @@
 use chrono::{DateTime, Utc};
 use entity::{authorization_code, user};
-use sea_orm::sea_query::{Expr, Query};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, Set,
 };
@@ -112,15 +112,5 @@ pub async fn delete_expired_batch(
                 .add(C::ExpiresAt.lt(now)),
         )
         .add(C::ExpiresAt.lt(redeemed_before));
-    let batch = Query::select()
-        .column(C::CodeHash)
-        .from(authorization_code::Entity)
-        .cond_where(expired)
-        .limit(limit)
-        .to_owned();
-    let result = authorization_code::Entity::delete_many()
-        .filter(C::CodeHash.in_subquery(batch))
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected)
+    super::delete_batch::<authorization_code::Entity>(db, C::CodeHash, expired, limit).await
 }

@@ -1,6 +1,6 @@
 use chrono::{DateTime, Utc};
 use entity::refresh_token;
-use sea_orm::sea_query::{Expr, Query};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, Set,
 };
@@ -113,15 +113,5 @@ pub async fn delete_expired_batch(
         .add(C::ExpiresAt.lt(now))
         .add(C::UsedAt.lt(spent_before))
         .add(C::RevokedAt.lt(spent_before));
-    let batch = Query::select()
-        .column(C::TokenHash)
-        .from(refresh_token::Entity)
-        .cond_where(done)
-        .limit(limit)
-        .to_owned();
-    let result = refresh_token::Entity::delete_many()
-        .filter(C::TokenHash.in_subquery(batch))
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected)
+    super::delete_batch::<refresh_token::Entity>(db, C::TokenHash, done, limit).await
 }

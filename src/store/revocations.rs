@@ -1,6 +1,5 @@
 use chrono::{DateTime, Utc};
 use entity::token_revocation;
-use sea_orm::sea_query::Query;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Select, Set, TryInsertResult,
 };
@@ -76,15 +75,6 @@ pub async fn delete_expired_batch(
     limit: u64,
 ) -> Result<u64, DbErr> {
     use token_revocation::Column as C;
-    let batch = Query::select()
-        .column(C::Seq)
-        .from(token_revocation::Entity)
-        .and_where(C::ExpiresAt.lt(before))
-        .limit(limit)
-        .to_owned();
-    let result = token_revocation::Entity::delete_many()
-        .filter(C::Seq.in_subquery(batch))
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected)
+    let expired = sea_orm::Condition::all().add(C::ExpiresAt.lt(before));
+    super::delete_batch::<token_revocation::Entity>(db, C::Seq, expired, limit).await
 }

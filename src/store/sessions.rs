@@ -1,7 +1,6 @@
 use chrono::{DateTime, Utc};
 use entity::{browser_session, user};
-use sea_orm::sea_query::Query;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, ModelTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, ModelTrait};
 
 pub async fn insert(
     db: &impl ConnectionTrait,
@@ -39,15 +38,6 @@ pub async fn delete_expired_batch(
     limit: u64,
 ) -> Result<u64, DbErr> {
     use browser_session::Column as C;
-    let batch = Query::select()
-        .column(C::IdHash)
-        .from(browser_session::Entity)
-        .and_where(C::ExpiresAt.lt(now))
-        .limit(limit)
-        .to_owned();
-    let result = browser_session::Entity::delete_many()
-        .filter(C::IdHash.in_subquery(batch))
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected)
+    let expired = sea_orm::Condition::all().add(C::ExpiresAt.lt(now));
+    super::delete_batch::<browser_session::Entity>(db, C::IdHash, expired, limit).await
 }
