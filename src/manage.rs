@@ -66,9 +66,6 @@ pub struct CreatedClient {
     pub client: crate::domain::Client,
     /// Shown once; only its hash is stored.
     pub secret: Option<SecretString>,
-    pub redirect_uris: Vec<String>,
-    pub scopes: ScopeSet,
-    pub grants: GrantTypes,
 }
 
 pub async fn create_client(
@@ -139,25 +136,16 @@ pub async fn create_client(
             name: name.to_owned(),
             kind,
             secret_hash: secret.as_ref().map(|s| secrets::lookup_hash(s.secret())),
-            redirect_uris: redirect_uris.clone(),
-            scopes: scopes.clone(),
-            grants: grants.clone(),
+            redirect_uris,
+            scopes,
+            grants,
             first_party: req.first_party,
             can_introspect: req.introspect,
         },
         now,
     )
     .await?;
-    Ok(CreatedClient {
-        client,
-        secret,
-        redirect_uris: redirect_uris
-            .iter()
-            .map(|u| u.as_str().to_owned())
-            .collect(),
-        scopes,
-        grants,
-    })
+    Ok(CreatedClient { client, secret })
 }
 
 pub struct CreatedApiKey {

@@ -12,8 +12,6 @@ use poem::http::header::CONTENT_LENGTH;
 use poem::{Endpoint, EndpointExt, IntoEndpoint, Request, Route};
 use poem_openapi::OpenApiService;
 
-/// Kept at its old path for callers that wait out its TTL.
-pub use crate::read_cache;
 pub use explorer::EXPLORER_CLIENT_ID;
 pub use models::{Post, PostInput, PostPage};
 pub use problem::{ApiError, Problem, problem_from_poem_error};

@@ -70,15 +70,21 @@ pub async fn run(
             };
             let created = manage::create_client(db, req, Clock::default().now()).await?;
             let secret = created.secret.as_ref().map(|s| s.secret());
+            let redirect_uris: Vec<String> = created
+                .client
+                .redirect_uris
+                .iter()
+                .map(|u| u.as_str().to_owned())
+                .collect();
             if json {
                 return output::print_json(
                     out,
                     &ClientJson {
                         client_id: &created.client.id,
                         client_secret: secret,
-                        redirect_uris: &created.redirect_uris,
-                        scopes: created.scopes.to_vec(),
-                        grants: created.grants.to_vec(),
+                        redirect_uris: &redirect_uris,
+                        scopes: created.client.scopes.to_vec(),
+                        grants: created.client.grants.to_vec(),
                     },
                 );
             }
@@ -90,9 +96,9 @@ pub async fn run(
                 )?,
                 None => writeln!(out, "public client: no secret; PKCE (S256) is required")?,
             }
-            writeln!(out, "redirect_uris: {}", created.redirect_uris.join(" "))?;
-            writeln!(out, "scopes:        {}", created.scopes)?;
-            writeln!(out, "grants:        {}", created.grants)?;
+            writeln!(out, "redirect_uris: {}", redirect_uris.join(" "))?;
+            writeln!(out, "scopes:        {}", created.client.scopes)?;
+            writeln!(out, "grants:        {}", created.client.grants)?;
             Ok(())
         }
         ClientCommand::List { json } => {

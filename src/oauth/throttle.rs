@@ -153,22 +153,20 @@ pub async fn is_known_device(
     Ok(device.is_some_and(|d| d.user_id == user.id))
 }
 
-/// After a sign-in: this browser is recognised next time (a new device
-/// cookie, or the one it has, seen again).
+/// After a sign-in: this browser is recognised next time. `known` is what
+/// [`is_known_device`] said for this user: its cookie is then seen again,
+/// otherwise it gets a new one.
 pub async fn remember_device(
     state: &AppState,
     jar: &CookieJar,
     user_id: Uuid,
+    known: bool,
 ) -> Result<(), DbErr> {
     let now = state.clock.now();
-    if let Some(cookie) = cookies::get(&state.settings, jar, CookieName::Device) {
+    let cookie = cookies::get(&state.settings, jar, CookieName::Device);
+    if let (true, Some(cookie)) = (known, cookie) {
         let hash = lookup_hash(cookie.value_str());
-        if store::known_devices::find(&state.db, &hash)
-            .await?
-            .is_some_and(|d| d.user_id == user_id)
-        {
-            return store::known_devices::touch(&state.db, &hash, now).await;
-        }
+        return store::known_devices::touch(&state.db, &hash, now).await;
     }
     let token = generate_token(TokenKind::Session);
     store::known_devices::insert(&state.db, lookup_hash(token.secret()), user_id, now).await?;

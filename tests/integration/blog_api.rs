@@ -432,8 +432,7 @@ async fn another_instances_writes_show_within_a_second_and_ones_own_at_once() {
         .assert_status(poem::http::StatusCode::CREATED);
 
     // Assert: visible here once the cached read expires (within a second).
-    tokio::time::sleep(tollgate::api::read_cache::TTL + std::time::Duration::from_millis(100))
-        .await;
+    tokio::time::sleep(tollgate::read_cache::TTL + std::time::Duration::from_millis(100)).await;
     assert_eq!(count(list().await), 1);
     // This instance's own write shows at once.
     create_post(&app, &key, "here", true).await;

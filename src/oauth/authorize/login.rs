@@ -158,7 +158,7 @@ pub async fn submit(
     if let Err(e) = throttle::succeeded(state, &attempt).await {
         return Err(internal_page("clearing login failures failed", e));
     }
-    if let Err(e) = throttle::remember_device(state, jar, user.id).await {
+    if let Err(e) = throttle::remember_device(state, jar, user.id, known_device).await {
         return Err(internal_page("remembering the browser failed", e));
     }
     let session = session::start(state, jar, user, state.clock.now())
