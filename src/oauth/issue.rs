@@ -77,6 +77,8 @@ pub async fn issue_in_session(
                     used_at: None,
                     revoked_at: None,
                     session_hash: session_hash.map(str::to_owned),
+                    auth_time: None,
+                    sid: None,
                 },
             )
             .await?;

@@ -69,6 +69,8 @@ pub async fn start(
         csrf_token: generate_token(TokenKind::Session).secret().to_owned(),
         created_at: now,
         expires_at: now + ttl,
+        sid: Uuid::new_v4().simple().to_string(),
+        auth_time: now,
     };
     store::sessions::insert(&state.db, record.clone()).await?;
     jar.add(cookies::new_cookie(

@@ -209,6 +209,9 @@ async fn insert_rows(
             expires_at,
             redeemed_at: None,
             session_hash: None,
+            nonce: None,
+            auth_time: None,
+            sid: None,
         },
     )
     .await
@@ -221,6 +224,8 @@ async fn insert_rows(
             csrf_token: "csrf".to_owned(),
             created_at,
             expires_at,
+            sid: format!("sid-{tag}"),
+            auth_time: created_at,
         },
     )
     .await
@@ -238,6 +243,8 @@ async fn insert_rows(
             used_at: None,
             revoked_at: None,
             session_hash: None,
+            auth_time: None,
+            sid: None,
         },
     )
     .await

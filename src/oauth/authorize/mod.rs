@@ -134,6 +134,9 @@ async fn issue_code(
         expires_at: now + state.settings.code_ttl,
         redeemed_at: None,
         session_hash: Some(session.record.id_hash.clone()),
+        nonce: None,
+        auth_time: None,
+        sid: None,
     };
     if let Err(e) = store::codes::insert(&state.db, record).await {
         tracing::error!(error.cause_chain = ?e, "storing an authorization code failed");

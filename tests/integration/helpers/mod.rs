@@ -136,6 +136,7 @@ impl TestApp {
             &self.state.db,
             username,
             password.clone(),
+            manage::ProfileRequest::default(),
             self.clock().now(),
         )
         .await
