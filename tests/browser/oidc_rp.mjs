@@ -176,13 +176,18 @@ async function expectClaims(page) {
   }
 }
 
-/// Bounded wait for a verified Back-Channel Logout token for `sid`.
-async function expectLogoutToken(sid) {
+/// Bounded wait for a verified Back-Channel Logout token for the ID
+/// token's sid and sub.
+async function expectLogoutToken({ sid, sub }) {
   const until = Date.now() + BACKCHANNEL_TIMEOUT_MS;
   while (Date.now() < until) {
     const refused = rp.seen.logoutTokens.find((t) => t.error);
     if (refused) throw new Error(`the RP refused the back-channel logout token: ${refused.error}`);
-    if (rp.seen.logoutTokens.some((t) => t.claims.sid === sid)) return;
+    const token = rp.seen.logoutTokens.find((t) => t.claims.sid === sid);
+    if (token && token.claims.sub !== sub) {
+      throw new Error(`the logout token's sub ${token.claims.sub} is not the ID token's ${sub}`);
+    }
+    if (token) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   const sids = rp.seen.logoutTokens.map((t) => t.claims.sid);
@@ -227,8 +232,8 @@ try {
   // With JavaScript on, the form_post page submits itself.
   await allow.click();
   await expectClaims(page);
-  const sid = rp.seen.lastIdToken?.sid;
-  if (!sid) throw new Error('the ID token has no sid');
+  const idToken = rp.seen.lastIdToken;
+  if (!idToken?.sid) throw new Error('the ID token has no sid');
   step('allowed; the form_post page brought the person back; claims shown');
 
   await page.locator('#sign-out').click();
@@ -240,7 +245,7 @@ try {
   }
   step('"Sign out" went through the end-session endpoint back to /signed-out with its state');
 
-  await expectLogoutToken(sid);
+  await expectLogoutToken(idToken);
   step('a verified back-channel logout token arrived with the ID token\'s sid');
 
   await startAtRp(page);

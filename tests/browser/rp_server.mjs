@@ -202,9 +202,8 @@ export async function startRelyingParty({ issuer, clientId, clientSecret, port }
 
   const server = createServer((req, res) => {
     route(req, res).catch((err) => {
-      const detail = err.cause ? ` (${JSON.stringify(err.cause)})` : '';
-      if (!res.headersSent) refuse(res, 500, `${err.name}: ${err.message}${detail}`);
-      else seen.errors.push(`after the response: ${err.message}`);
+      if (!res.headersSent) refuse(res, 500, describe(err));
+      else seen.errors.push(`after the response: ${describe(err)}`);
     });
   });
   await new Promise((resolve, reject) => {
@@ -221,6 +220,20 @@ export async function startRelyingParty({ issuer, clientId, clientSecret, port }
       return new Promise((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/// An openid-client or jose error with what it knows: its code, the
+/// server's OAuth error and status, and its cause with tokens left out.
+function describe(err) {
+  const parts = [`${err.name}: ${err.message}`];
+  for (const key of ['code', 'status', 'error', 'error_description']) {
+    if (err[key] !== undefined) parts.push(`${key}=${JSON.stringify(err[key])}`);
+  }
+  if (err.cause && typeof err.cause === 'object') {
+    const noTokens = (key, value) => (/token|secret|code$/i.test(key) && typeof value === 'string' ? '[left out]' : value);
+    parts.push(`cause=${JSON.stringify(err.cause, noTokens)}`);
+  }
+  return parts.join(' ');
 }
 
 function claimsTable(id, claims) {
