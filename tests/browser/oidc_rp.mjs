@@ -158,12 +158,7 @@ async function startAtRp(page) {
 /// The claims page must show the demo user's profile and email claims,
 /// both from the ID token and from UserInfo.
 async function expectClaims(page) {
-  try {
-    await page.waitForURL(`${rp.base}/me`);
-  } catch {
-    const refused = await page.locator('#rp-error').textContent({ timeout: 1000 }).catch(() => null);
-    throw new Error(`did not land on the RP's claims page (${page.url().split('?')[0]})${refused ? `: the RP says ${refused}` : ''}`);
-  }
+  await expectRpPage(page, '#id-token', "the RP's claims page");
   const want = { preferred_username: username, name: 'Demo User', email: 'demo@example.com' };
   for (const table of ['id-token', 'userinfo']) {
     for (const [claim, value] of Object.entries(want)) {
@@ -173,6 +168,20 @@ async function expectClaims(page) {
         throw new Error(`the ${table} claim ${claim} is ${JSON.stringify(shown)}, not ${JSON.stringify(value)}`);
       }
     }
+  }
+}
+
+/// Waits for `selector` on an RP page, or fails at once with what the RP
+/// refused.
+async function expectRpPage(page, selector, what) {
+  const refusal = page.locator('#rp-error');
+  try {
+    await page.locator(selector).or(refusal).first().waitFor();
+  } catch {
+    throw new Error(`did not land on ${what} (the browser is on ${page.url().split('?')[0]})`);
+  }
+  if (await refusal.count()) {
+    throw new Error(`did not land on ${what}: the RP says ${await refusal.innerText()}`);
   }
 }
 
@@ -237,12 +246,7 @@ try {
   step('allowed; the form_post page brought the person back; claims shown');
 
   await page.locator('#sign-out').click();
-  try {
-    await page.locator('#signed-out').waitFor();
-  } catch {
-    const refused = await page.locator('#rp-error').textContent({ timeout: 1000 }).catch(() => null);
-    throw new Error(`signing out did not end on the RP's /signed-out page (on ${page.url().split('?')[0]})${refused ? `: the RP says ${refused}` : ''}`);
-  }
+  await expectRpPage(page, '#signed-out', "the RP's /signed-out page after signing out");
   step('"Sign out" went through the end-session endpoint back to /signed-out with its state');
 
   await expectLogoutToken(idToken);

@@ -186,6 +186,8 @@ export async function startRelyingParty({ issuer, clientId, clientSecret, port }
         if (!session) return redirect(res, '/');
         return showClaims(res, session);
       }
+      case 'GET /favicon.ico':
+        return res.writeHead(204).end();
       case 'GET /signed-out':
         return finishSignOut(res, url, cookies);
       case 'POST /backchannel':
@@ -229,7 +231,9 @@ function describe(err) {
   for (const key of ['code', 'status', 'error', 'error_description']) {
     if (err[key] !== undefined) parts.push(`${key}=${JSON.stringify(err[key])}`);
   }
-  if (err.cause && typeof err.cause === 'object') {
+  if (err.cause instanceof Error) {
+    parts.push(`; caused by ${describe(err.cause)}`);
+  } else if (err.cause && typeof err.cause === 'object') {
     const noTokens = (key, value) => (/token|secret|code$/i.test(key) && typeof value === 'string' ? '[left out]' : value);
     parts.push(`cause=${JSON.stringify(err.cause, noTokens)}`);
   }
