@@ -2,10 +2,12 @@
 //! pages), token, revocation, introspection and JWKS.
 
 mod authorize;
+mod claims;
 mod client_auth;
 mod discovery;
 pub mod error;
 mod grants;
+pub mod id_token;
 mod introspect;
 mod issue;
 mod logout;

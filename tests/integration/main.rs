@@ -28,6 +28,8 @@ mod layout;
 mod login;
 mod logout_revokes;
 mod metrics;
+mod oidc_grants;
+mod oidc_tokens;
 mod ops;
 mod password_burst;
 mod password_grant;
