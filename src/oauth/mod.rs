@@ -54,7 +54,7 @@ pub fn routes(route: Route) -> Route {
         )
         .at(
             "/.well-known/openid-configuration",
-            get(discovery::metadata).with(anyone()),
+            get(discovery::openid_configuration).with(anyone()),
         )
         .at(JWKS_PATH, get(discovery::jwks).with(anyone()))
         .at(
