@@ -31,6 +31,7 @@ mod logout_revokes;
 mod metrics;
 mod oidc_discovery;
 mod oidc_grants;
+mod oidc_relying_party;
 mod oidc_tokens;
 mod oidc_userinfo;
 mod ops;
