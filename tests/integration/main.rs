@@ -29,6 +29,7 @@ mod layout;
 mod login;
 mod logout_revokes;
 mod metrics;
+mod oidc_authorize;
 mod oidc_discovery;
 mod oidc_grants;
 mod oidc_relying_party;
