@@ -1,7 +1,8 @@
 //! ID tokens checked by the `openidconnect` crate's verifier, as a relying
 //! party nobody on the team wrote checks them (OIDC Core §3.1.3.7): the
 //! signature with the published key, `iss`, `aud`, `exp`, the nonce, and
-//! `at_hash` against the access token.
+//! `at_hash` against the access token; and the whole way from the
+//! authorization request's nonce to the ID token, through the browser.
 
 use chrono::TimeDelta;
 use openidconnect::core::{
@@ -9,8 +10,12 @@ use openidconnect::core::{
 };
 use openidconnect::{AccessToken, AccessTokenHash, ClientId, IssuerUrl, Nonce};
 
+use entity::browser_session;
+use sea_orm::EntityTrait;
+
 use crate::helpers::TestApp;
-use crate::helpers::oauth::{ClientSpec, TestClientApp};
+use crate::helpers::browser::Browser;
+use crate::helpers::oauth::{CHALLENGE, ClientSpec, REDIRECT_URI, TestClientApp};
 use crate::helpers::oidc::StoredCode;
 
 /// Redeems a code with `nonce` and checks the ID token with the crate's
@@ -94,4 +99,58 @@ async fn the_openidconnect_crate_verifies_an_es256_id_token() {
         )
         .await;
     verify_with_openidconnect(&app, &client, CoreJwsSigningAlgorithm::EcdsaP256Sha256).await;
+}
+
+#[tokio::test]
+async fn the_authorization_requests_nonce_and_the_sessions_sign_in_reach_the_id_token() {
+    // Arrange
+    let app = TestApp::spawn().await;
+    let alice = app.user("alice").await;
+    let client = app
+        .oauth_client(ClientSpec::default().scopes("openid profile"))
+        .await;
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("response_type", "code")
+        .append_pair("client_id", &client.client_id)
+        .append_pair("redirect_uri", REDIRECT_URI)
+        .append_pair("scope", "openid profile")
+        .append_pair("state", "xyz")
+        .append_pair("nonce", "n-0S6_WzA2Mj")
+        .append_pair("code_challenge", CHALLENGE)
+        .append_pair("code_challenge_method", "S256")
+        .finish();
+    let mut browser = Browser::new();
+    let mut page = browser
+        .get(&app, &format!("/oauth/authorize?{query}"))
+        .await;
+    page = browser.log_in(&app, &page, &alice).await;
+    if page.is_consent_form() {
+        page = browser.decide(&app, &page, "allow").await;
+    }
+    let code = page.redirect_params().get("code").expect("a code").clone();
+
+    // Act
+    let body = app.redeem_ok(&client, &code).await;
+
+    // Assert
+    let (_, claims) = app
+        .verify_id_token(
+            body["id_token"].as_str().expect("an id_token"),
+            &client.client_id,
+        )
+        .await;
+    let sessions = browser_session::Entity::find()
+        .all(&app.state.db)
+        .await
+        .expect("query");
+    let [session] = sessions.as_slice() else {
+        panic!("one browser session: {sessions:?}")
+    };
+    assert_eq!(claims["nonce"], "n-0S6_WzA2Mj");
+    assert_eq!(claims["sid"], session.sid.as_str());
+    assert_eq!(
+        claims["auth_time"].as_i64(),
+        Some(session.auth_time.timestamp())
+    );
+    assert_eq!(claims["preferred_username"], "alice");
 }
