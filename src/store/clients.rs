@@ -1,6 +1,9 @@
 use chrono::{DateTime, Utc};
 use entity::client;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, EntityTrait, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
 
 use super::split_list;
 use crate::domain::{Client, ClientKind, GrantTypes, IdTokenAlg, RedirectUri, ScopeSet};
@@ -77,6 +80,20 @@ pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<Client>, DbErr> {
         .into_iter()
         .map(parse)
         .collect()
+}
+
+/// The registered redirect URIs of every public client, as stored (one
+/// column of each row): where the browser apps that may call the token
+/// endpoint across origins live.
+pub async fn public_redirect_uris(db: &impl ConnectionTrait) -> Result<Vec<String>, DbErr> {
+    let lists: Vec<String> = client::Entity::find()
+        .select_only()
+        .column(client::Column::RedirectUris)
+        .filter(client::Column::IsPublic.eq(true))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(lists.iter().flat_map(|list| split_list(list)).collect())
 }
 
 /// The one place a stored row becomes a [`Client`]. A row that does not

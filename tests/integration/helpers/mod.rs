@@ -6,6 +6,7 @@ pub mod binary;
 pub mod browser;
 pub mod instances;
 pub mod oauth;
+pub mod oidc;
 
 use std::sync::LazyLock;
 
