@@ -231,7 +231,9 @@ function describe(err) {
   for (const key of ['code', 'status', 'error', 'error_description']) {
     if (err[key] !== undefined) parts.push(`${key}=${JSON.stringify(err[key])}`);
   }
-  if (err.cause instanceof Error) {
+  if (err.cause instanceof Response) {
+    parts.push(`; the response: HTTP ${err.cause.status} from ${err.cause.url}`);
+  } else if (err.cause instanceof Error) {
     parts.push(`; caused by ${describe(err.cause)}`);
   } else if (err.cause && typeof err.cause === 'object') {
     const noTokens = (key, value) => (/token|secret|code$/i.test(key) && typeof value === 'string' ? '[left out]' : value);
