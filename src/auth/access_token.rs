@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::{AuthError, Authenticator, Principal, Subject};
 use crate::domain::ScopeSet;
+use crate::secrets::signing_keys::ACCESS_TOKEN_ALGORITHM;
 
 /// The `typ` header of RFC 9068 §2.1.
 pub const TYP: &str = "at+jwt";
@@ -164,6 +165,12 @@ async fn verify_signature(
     // the token's own header claims.
     if header.alg != key.algorithm {
         return Err(Rejection::BadSignature);
+    }
+    // RFC 8725 §3.1: only the algorithm we expect. The other keys sign
+    // ID tokens, which must never pass as access tokens (§2.8, cross-JWT
+    // confusion), even with a forged `typ`.
+    if key.algorithm != ACCESS_TOKEN_ALGORITHM {
+        return Err(Rejection::Malformed);
     }
     let issuer = auth.settings.issuer_str();
     let mut validation = Validation::new(key.algorithm);

@@ -10,8 +10,8 @@ use crate::secrets::signing_keys;
 
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
-    /// Make a new signing key current; old public keys stay in the JWKS
-    /// until the tokens they signed have expired
+    /// Make a new signing key of every kind (ES256, RS256) current; old
+    /// public keys stay in the JWKS until the tokens they signed have expired
     Rotate,
 }
 
@@ -23,19 +23,22 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     match cmd {
         KeysCommand::Rotate => {
-            let key = signing_keys::rotate(db, kek, Clock::default().now()).await?;
-            // A security event; this process has no metrics to count it in.
-            tracing::warn!(
-                event = SecurityEvent::KeyRotated.as_str(),
-                kid = %key.kid,
-                "signing key rotated"
-            );
-            writeln!(
-                out,
-                "new signing key {} ({}) is current",
-                key.kid, key.algorithm
-            )?;
-            writeln!(out, "running servers pick it up within a minute")?;
+            let keys = signing_keys::rotate(db, kek, Clock::default().now()).await?;
+            for key in &keys {
+                // A security event; this process has no metrics to count it in.
+                tracing::warn!(
+                    event = SecurityEvent::KeyRotated.as_str(),
+                    kid = %key.kid,
+                    algorithm = %key.algorithm,
+                    "signing key rotated"
+                );
+                writeln!(
+                    out,
+                    "new signing key {} ({}) is current",
+                    key.kid, key.algorithm
+                )?;
+            }
+            writeln!(out, "running servers pick them up within a minute")?;
             Ok(())
         }
     }

@@ -1,8 +1,8 @@
-//! JWT signing keys: generated on first start, kept in the database, each
-//! with a `kid`; the JWKS lists the current key and every retired key whose
-//! tokens may still be live.
+//! JWT signing keys, one current key per kind: generated on first start,
+//! kept in the database, each with a `kid`; the JWKS lists the current keys
+//! and every retired key whose tokens may still be live.
 //!
-//! ES256 is the signing algorithm. Measured on one core of the 2-core dev
+//! ES256 signs access tokens. Measured on one core of the 2-core dev
 //! machine with jsonwebtoken on aws-lc-rs
 //! (`cargo run --release --example jwt_algorithms`):
 //!
@@ -16,8 +16,28 @@
 //! .NET and several others still lack EdDSA), and both costs are small
 //! next to a grant's database commit. The read path does not pay the
 //! verify cost per request anyway: verified tokens are cached
-//! (`auth::access_token`). Keys of either kind load, so a later switch
-//! needs no migration.
+//! (`auth::access_token`). EdDSA keys still load, so a later switch needs
+//! no migration.
+//!
+//! RS256 signs ID tokens (OpenID Connect Discovery 1.0 makes it
+//! mandatory; a client may ask for ES256 instead). Measured with the same
+//! example, in one run beside ES256, while other builds kept the machine
+//! busy (ES256 came out ~2.8 times its figure above):
+//!
+//! | alg   | sign    | verify | key generation                  |
+//! |-------|---------|--------|---------------------------------|
+//! | ES256 | 77 µs   | 128 µs | 0.02 ms                         |
+//! | RS256 | 2.65 ms | 45 µs  | 130–190 ms mean, 330 ms at most |
+//!
+//! So an RS256 signature costs ~35 ES256 ones, about 1 ms on an idle core
+//! (of it, ~0.3 ms is jsonwebtoken parsing and checking the key again on
+//! every signature); one is made per code exchange or refresh that
+//! returns an ID token. Verifying is ~3 times cheaper than ES256, which
+//! suits relying parties. An RSA 2048 key takes an estimated ~50 ms on an
+//! idle core (the busy figure scaled as ES256's was), with a long tail (it
+//! searches for primes at random): it is
+//! generated off the executor, before taking the key lock, once per kind
+//! at first start and per `keys rotate`.
 //!
 //! With a key-encryption key set (`secrets::key_encryption`), private keys
 //! are stored encrypted; plain ones left from before are encrypted at
@@ -28,10 +48,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{
-    ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair,
-};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, TimeDelta, Utc};
@@ -40,12 +56,23 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
-use tracing::{info, warn};
+use tracing::warn;
 
 use crate::cache::{read_lock, write_lock};
 use crate::db::{Lock, begin_exclusive};
-use crate::secrets::key_encryption::{self, KEK_ENV, KEK_FILE_ENV, KeyEncryptionKey, OpenError};
+use crate::secrets::key_encryption::{KEK_ENV, KEK_FILE_ENV, KeyEncryptionKey};
 use crate::store;
+
+mod at_rest;
+mod material;
+
+/// The kinds of key kept current, one of each: ES256 signs access tokens
+/// (and the ID tokens of clients registered for it), RS256 signs ID tokens
+/// by default (OpenID Connect Discovery 1.0 §3 makes RS256 mandatory).
+pub const MANAGED_ALGORITHMS: [Algorithm; 2] = [Algorithm::ES256, Algorithm::RS256];
+
+/// The one algorithm access tokens are signed and verified with.
+pub const ACCESS_TOKEN_ALGORITHM: Algorithm = Algorithm::ES256;
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
@@ -53,10 +80,12 @@ pub enum KeyError {
     Db(#[from] DbErr),
     #[error("key generation failed")]
     Generate,
+    #[error("{0:?} signing keys are not supported")]
+    Unmanaged(Algorithm),
     #[error("stored signing key {0} is unreadable")]
     Corrupt(String),
-    #[error("no current signing key")]
-    NoCurrentKey,
+    #[error("no current {0:?} signing key")]
+    NoCurrentKey(Algorithm),
     #[error("signing key {0} is stored encrypted, but neither {KEK_ENV} nor {KEK_FILE_ENV} is set")]
     NoKeyEncryptionKey(String),
     #[error(
@@ -79,27 +108,33 @@ pub struct LoadedKey {
 
 /// The keys in force at one moment.
 pub struct KeySet {
+    /// The current key of [`ACCESS_TOKEN_ALGORITHM`], always present.
     current: Arc<LoadedKey>,
+    /// The current key of each algorithm that has one.
+    current_by_alg: HashMap<Algorithm, Arc<LoadedKey>>,
     by_kid: HashMap<String, Arc<LoadedKey>>,
     jwks: Value,
 }
 
 impl KeySet {
+    /// The current ES256 key, which signs access tokens.
     pub fn current(&self) -> &Arc<LoadedKey> {
         &self.current
     }
 
-    /// TEMPORARY, until branch oidc-keys lands with the real one: the
-    /// current key, if it is of `alg`.
+    /// The current key of `alg` (ES256 or RS256). `None` only if another
+    /// process left no current key of that kind, e.g. an older version's
+    /// `keys rotate`; the next start makes one.
     pub fn current_for(&self, alg: Algorithm) -> Option<&Arc<LoadedKey>> {
-        (self.current.algorithm == alg).then_some(&self.current)
+        self.current_by_alg.get(&alg)
     }
 
+    /// A live key of any kind.
     pub fn get(&self, kid: &str) -> Option<&Arc<LoadedKey>> {
         self.by_kid.get(kid)
     }
 
-    /// `{"keys": [...]}` (RFC 7517 §5).
+    /// `{"keys": [...]}` (RFC 7517 §5): every live key of every kind.
     pub fn jwks(&self) -> &Value {
         &self.jwks
     }
@@ -123,7 +158,7 @@ impl SigningKeys {
     /// Checks that every stored private key opens (a wrong `kek` is an
     /// error here, before anything is written), encrypts plain ones when a
     /// `kek` is set, erases expired private halves, makes sure a current
-    /// key exists, then loads the live ones.
+    /// key of each kind exists, then loads the live ones.
     pub async fn init(
         db: &DatabaseConnection,
         now: DateTime<Utc>,
@@ -182,50 +217,50 @@ impl SigningKeys {
     }
 }
 
-/// Creates a key when none is current. Under [`Lock::SigningKeys`], so
-/// that instances starting together on an empty database create one key
-/// between them: the second finds the first's and uses it.
+/// Creates a key of each kind that has none current (a database from
+/// before RS256 gains one; its ES256 keys stay). Under
+/// [`Lock::SigningKeys`], so that instances starting together on an empty
+/// database create one key per kind between them: the second finds the
+/// first's and uses them.
 async fn ensure_current(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
     token_ttl: TimeDelta,
     kek: Option<&KeyEncryptionKey>,
 ) -> Result<(), KeyError> {
+    // Generated before taking the lock, which on SQLite is the database's
+    // write lock: an RSA key takes tens of milliseconds. Usually nothing
+    // is missing and nothing is generated.
+    let mut fresh = generate(&missing_kinds(db).await?, now, kek).await?;
     let txn = begin_exclusive(db, Lock::SigningKeys).await?;
-    secure_stored(&txn, kek).await?;
+    at_rest::secure_stored(&txn, kek).await?;
     erase_expired_private_keys(&txn, now, token_ttl).await?;
-    if store::signing_keys::count_current(&txn).await? == 0 {
-        store::signing_keys::insert(&txn, generate(now, kek)?).await?;
+    // Another instance may have made some meanwhile: store only what is
+    // still missing (and generate what was not, a rare race).
+    for algorithm in missing_kinds(&txn).await? {
+        let row = match fresh
+            .iter()
+            .position(|r| r.algorithm == material::name(algorithm))
+        {
+            Some(i) => fresh.swap_remove(i),
+            None => generate(&[algorithm], now, kek)
+                .await?
+                .pop()
+                .ok_or(KeyError::Generate)?,
+        };
+        store::signing_keys::insert(&txn, row).await?;
     }
     txn.commit().await?;
     Ok(())
 }
 
-/// Fails unless every stored private key opens with `kek` (so a wrong
-/// key stops start-up before anything is written, and never leads to a
-/// new key), then encrypts the plain ones when `kek` is set. Run under
-/// [`Lock::SigningKeys`]. Returns how many keys it encrypted.
-async fn secure_stored(
-    txn: &impl ConnectionTrait,
-    kek: Option<&KeyEncryptionKey>,
-) -> Result<u64, KeyError> {
-    let rows = store::signing_keys::all_newest_first(txn).await?;
-    let mut plain = Vec::new();
-    for row in rows.iter().filter(|r| !store::signing_keys::is_erased(r)) {
-        let der = open_private(kek, row)?;
-        if !key_encryption::is_encrypted(&row.private_key) {
-            plain.push((row.kid.as_str(), der));
-        }
-    }
-    let Some(kek) = kek else { return Ok(0) };
-    for (kid, der) in &plain {
-        let sealed = kek.seal(kid, der).map_err(|_| KeyError::Encrypt)?;
-        store::signing_keys::set_private_key(txn, kid, &sealed).await?;
-    }
-    if !plain.is_empty() {
-        info!(count = plain.len(), "encrypted plain private signing keys");
-    }
-    Ok(plain.len() as u64)
+/// The managed kinds without a current key.
+async fn missing_kinds(db: &impl ConnectionTrait) -> Result<Vec<Algorithm>, KeyError> {
+    let current = store::signing_keys::current_algorithms(db).await?;
+    Ok(MANAGED_ALGORITHMS
+        .into_iter()
+        .filter(|alg| !current.iter().any(|c| c == material::name(*alg)))
+        .collect())
 }
 
 /// A retired key stays published (and keeps its private half) this long
@@ -233,12 +268,15 @@ async fn secure_stored(
 const RETIRED_KEY_MARGIN: TimeDelta = TimeDelta::seconds(60);
 
 /// Until when a key retired at `retired_at` may have signed a live token.
+/// One `token_ttl` (`settings.access_token_ttl`) serves every kind: ID
+/// tokens live exactly as long as access tokens, so an RS256 key retired
+/// now has signed no ID token that outlives this either.
 fn needed_until(retired_at: DateTime<Utc>, token_ttl: TimeDelta) -> DateTime<Utc> {
     retired_at + token_ttl + RETIRED_KEY_MARGIN
 }
 
-/// Erases the private halves of retired keys whose tokens have all
-/// expired; returns how many. Also run by the housekeeping.
+/// Erases the private halves of retired keys (of every kind) whose tokens
+/// have all expired; returns how many. Also run by the housekeeping.
 pub async fn erase_expired_private_keys(
     db: &impl ConnectionTrait,
     now: DateTime<Utc>,
@@ -249,58 +287,66 @@ pub async fn erase_expired_private_keys(
     store::signing_keys::erase_private_keys_retired_by(db, cutoff).await
 }
 
-/// `tollgate keys rotate`: a new current key; the old ones retire now and
-/// stay published until the tokens they signed have expired. Under
-/// [`Lock::SigningKeys`]: two rotations at once run one after the other,
-/// so exactly one key ends up current (without it, on PostgreSQL each
-/// could retire only the keys it saw and both new keys stay current).
+/// `tollgate keys rotate`: a new current key of every kind; the old ones
+/// retire now and stay published until the tokens they signed have
+/// expired. Under [`Lock::SigningKeys`]: two rotations at once run one
+/// after the other, so exactly one key per kind ends up current (without
+/// it, on PostgreSQL each could retire only the keys it saw and both new
+/// keys stay current).
 ///
-/// With a `kek`, the new key is stored encrypted and so are plain ones
+/// With a `kek`, the new keys are stored encrypted and so are plain ones
 /// left from before; a `kek` that does not open the stored keys is an
 /// error and nothing changes.
 pub async fn rotate(
     db: &DatabaseConnection,
     kek: Option<&KeyEncryptionKey>,
     now: DateTime<Utc>,
-) -> Result<signing_key::Model, KeyError> {
+) -> Result<Vec<signing_key::Model>, KeyError> {
+    // Generated before taking the lock, as in `ensure_current`.
+    let fresh = generate(&MANAGED_ALGORITHMS, now, kek).await?;
     let txn = begin_exclusive(db, Lock::SigningKeys).await?;
-    secure_stored(&txn, kek).await?;
+    at_rest::secure_stored(&txn, kek).await?;
     store::signing_keys::retire_current(&txn, now).await?;
-    let key = store::signing_keys::insert(&txn, generate(now, kek)?).await?;
+    let mut keys = Vec::with_capacity(fresh.len());
+    for row in fresh {
+        keys.push(store::signing_keys::insert(&txn, row).await?);
+    }
     txn.commit().await?;
-    Ok(key)
+    Ok(keys)
 }
 
-/// A new ES256 key, not yet stored; its private half encrypted when a
-/// `kek` is given.
-fn generate(
+/// New keys of the given kinds, not yet stored; private halves encrypted
+/// when a `kek` is given. Generated on the blocking pool, each kind in
+/// its own task (so side by side on two cores): an RSA key takes tens of
+/// milliseconds, too long for an executor thread.
+async fn generate(
+    algorithms: &[Algorithm],
     now: DateTime<Utc>,
     kek: Option<&KeyEncryptionKey>,
-) -> Result<signing_key::Model, KeyError> {
-    let rng = SystemRandom::new();
-    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
-        .map_err(|_| KeyError::Generate)?;
-    let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref())
-        .map_err(|_| KeyError::Generate)?;
-    let kid = format!(
-        "{}-{}",
-        now.format("%Y%m%d"),
-        &uuid::Uuid::new_v4().simple().to_string()[..8]
-    );
-    let private_key = match kek {
-        Some(kek) => kek
-            .seal(&kid, pkcs8.as_ref())
-            .map_err(|_| KeyError::Encrypt)?,
-        None => URL_SAFE_NO_PAD.encode(pkcs8.as_ref()),
-    };
-    Ok(signing_key::Model {
-        kid,
-        algorithm: "ES256".to_owned(),
-        private_key,
-        public_key: URL_SAFE_NO_PAD.encode(pair.public_key().as_ref()),
-        created_at: now,
-        retired_at: None,
-    })
+) -> Result<Vec<signing_key::Model>, KeyError> {
+    let tasks: Vec<_> = algorithms
+        .iter()
+        .map(|&alg| tokio::task::spawn_blocking(move || material::generate(alg)))
+        .collect();
+    let mut rows = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        let pair = task.await.map_err(|_| KeyError::Generate)??;
+        let kid = format!(
+            "{}-{}",
+            now.format("%Y%m%d"),
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        );
+        let private_key = at_rest::seal(kek, &kid, &pair.pkcs8)?;
+        rows.push(signing_key::Model {
+            kid,
+            algorithm: material::name(pair.algorithm).to_owned(),
+            private_key,
+            public_key: URL_SAFE_NO_PAD.encode(&pair.public),
+            created_at: now,
+            retired_at: None,
+        });
+    }
+    Ok(rows)
 }
 
 /// Keys that may still verify a live token: the current ones, and retired
@@ -312,7 +358,7 @@ async fn load(
     kek: Option<&KeyEncryptionKey>,
 ) -> Result<KeySet, KeyError> {
     let rows = store::signing_keys::all_newest_first(db).await?;
-    let mut current = None;
+    let mut current_by_alg = HashMap::new();
     let mut by_kid = HashMap::new();
     let mut jwks = Vec::new();
     for row in rows {
@@ -327,85 +373,31 @@ async fn load(
         }
         let key = Arc::new(parse(&row, kek)?);
         jwks.push(key.jwk.clone());
-        if current.is_none() && row.retired_at.is_none() {
-            current = Some(key.clone());
+        if row.retired_at.is_none() {
+            // Newest first: the newest current key of a kind signs.
+            current_by_alg
+                .entry(key.algorithm)
+                .or_insert_with(|| key.clone());
         }
         by_kid.insert(key.kid.clone(), key);
     }
+    let current = current_by_alg
+        .get(&ACCESS_TOKEN_ALGORITHM)
+        .cloned()
+        .ok_or(KeyError::NoCurrentKey(ACCESS_TOKEN_ALGORITHM))?;
     Ok(KeySet {
-        current: current.ok_or(KeyError::NoCurrentKey)?,
+        current,
+        current_by_alg,
         by_kid,
         jwks: json!({ "keys": jwks }),
     })
 }
 
-/// The private key's DER, decrypted when stored encrypted.
-fn open_private(
-    kek: Option<&KeyEncryptionKey>,
-    row: &signing_key::Model,
-) -> Result<Vec<u8>, KeyError> {
-    match key_encryption::open(kek, &row.kid, &row.private_key) {
-        Ok(Some(der)) => Ok(der),
-        Ok(None) => Err(KeyError::Corrupt(row.kid.clone())),
-        Err(OpenError::NoKey) => Err(KeyError::NoKeyEncryptionKey(row.kid.clone())),
-        Err(OpenError::WrongKey) => Err(KeyError::WrongKeyEncryptionKey(row.kid.clone())),
-    }
-}
-
 fn parse(row: &signing_key::Model, kek: Option<&KeyEncryptionKey>) -> Result<LoadedKey, KeyError> {
     let corrupt = || KeyError::Corrupt(row.kid.clone());
-    let private = open_private(kek, row)?;
+    let private = at_rest::open_private(kek, row)?;
     let public = URL_SAFE_NO_PAD
         .decode(&row.public_key)
         .map_err(|_| corrupt())?;
-    let (algorithm, encoding, decoding, jwk) = match row.algorithm.as_str() {
-        "ES256" => {
-            // Uncompressed point: 0x04 || X || Y.
-            if public.len() != 65 || public[0] != 4 {
-                return Err(corrupt());
-            }
-            EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &private)
-                .map_err(|_| corrupt())?;
-            let jwk = json!({
-                "kty": "EC",
-                "crv": "P-256",
-                "x": URL_SAFE_NO_PAD.encode(&public[1..33]),
-                "y": URL_SAFE_NO_PAD.encode(&public[33..65]),
-                "kid": row.kid,
-                "alg": "ES256",
-                "use": "sig",
-            });
-            (
-                Algorithm::ES256,
-                EncodingKey::from_ec_der(&private),
-                DecodingKey::from_ec_der(&public),
-                jwk,
-            )
-        }
-        "EdDSA" => {
-            Ed25519KeyPair::from_pkcs8(&private).map_err(|_| corrupt())?;
-            let jwk = json!({
-                "kty": "OKP",
-                "crv": "Ed25519",
-                "x": URL_SAFE_NO_PAD.encode(&public),
-                "kid": row.kid,
-                "alg": "EdDSA",
-                "use": "sig",
-            });
-            (
-                Algorithm::EdDSA,
-                EncodingKey::from_ed_der(&private),
-                DecodingKey::from_ed_der(&public),
-                jwk,
-            )
-        }
-        _ => return Err(corrupt()),
-    };
-    Ok(LoadedKey {
-        kid: row.kid.clone(),
-        algorithm,
-        encoding,
-        decoding,
-        jwk,
-    })
+    material::parse(&row.kid, &row.algorithm, &private, &public).ok_or_else(corrupt)
 }

@@ -5,10 +5,11 @@ use entity::signing_key;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, Set,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
-/// How many keys are current (not retired); one, except on a fresh database.
+/// How many keys are current (not retired): one per kind, except on a
+/// fresh database.
 pub async fn count_current(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
     signing_key::Entity::find()
         .filter(signing_key::Column::RetiredAt.is_null())
@@ -16,7 +17,19 @@ pub async fn count_current(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
         .await
 }
 
-/// Retires every current key as of `now`.
+/// The algorithm of each current key, sorted (a kind twice if it has two).
+pub async fn current_algorithms(db: &impl ConnectionTrait) -> Result<Vec<String>, DbErr> {
+    signing_key::Entity::find()
+        .select_only()
+        .column(signing_key::Column::Algorithm)
+        .filter(signing_key::Column::RetiredAt.is_null())
+        .order_by_asc(signing_key::Column::Algorithm)
+        .into_tuple()
+        .all(db)
+        .await
+}
+
+/// Retires every current key, of every kind, as of `now`.
 pub async fn retire_current(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64, DbErr> {
     let result = signing_key::Entity::update_many()
         .col_expr(signing_key::Column::RetiredAt, Expr::value(now))

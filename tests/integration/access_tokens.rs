@@ -40,12 +40,14 @@ pub struct ServerKey {
     pub encoding: EncodingKey,
 }
 
+/// An ES256 key, as stored in clear.
 pub async fn signing_key(app: &TestApp, kid: &str) -> ServerKey {
     let row = entity::signing_key::Entity::find_by_id(kid.to_owned())
         .one(&app.state.db)
         .await
         .unwrap()
         .expect("a stored key");
+    assert_eq!(row.algorithm, "ES256", "{row:?}");
     let der = URL_SAFE_NO_PAD.decode(&row.private_key).unwrap();
     ServerKey {
         kid: row.kid,
@@ -53,9 +55,11 @@ pub async fn signing_key(app: &TestApp, kid: &str) -> ServerKey {
     }
 }
 
+/// The current ES256 key, the one that signs access tokens.
 pub async fn current_signing_key(app: &TestApp) -> ServerKey {
     let row = entity::signing_key::Entity::find()
         .filter(entity::signing_key::Column::RetiredAt.is_null())
+        .filter(entity::signing_key::Column::Algorithm.eq("ES256"))
         .one(&app.state.db)
         .await
         .unwrap()

@@ -1,6 +1,6 @@
 //! Instances starting together on one empty database: migrations and the
-//! first signing key are made under a lock, so both come up and share one
-//! key (SQLite: `BEGIN IMMEDIATE`; PostgreSQL: an advisory lock).
+//! first signing keys are made under a lock, so both come up and share one
+//! key of each kind (SQLite: `BEGIN IMMEDIATE`; PostgreSQL: an advisory lock).
 
 use poem::EndpointExt;
 use poem::test::TestClient;
@@ -48,9 +48,14 @@ async fn two_instances_starting_together_on_an_empty_database_both_come_up_with_
         .collect::<Result<_, _>>()
         .expect("both instances start");
 
-    // Assert: one key between them, published by both.
+    // Assert: one key of each kind between them, published by both.
     let first = kids(&jwks_of(&started[0]).await);
     let second = kids(&jwks_of(&started[1]).await);
-    assert_eq!(first.len(), 1, "{first:?}");
+    assert_eq!(first.len(), 2, "{first:?}");
     assert_eq!(first, second);
+    let db = &started[0].state().db;
+    let current = tollgate::store::signing_keys::current_algorithms(db)
+        .await
+        .expect("current keys");
+    assert_eq!(current, ["ES256", "RS256"]);
 }

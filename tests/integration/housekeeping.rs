@@ -136,7 +136,8 @@ async fn housekeeping_deletes_what_expired_and_keeps_what_is_live() {
         panic!("skipped")
     };
     assert_eq!(as_counts(&deleted), old, "{deleted:?}");
-    assert_eq!(deleted.signing_key_private_halves, 1);
+    // One retired key of each kind, ES256 and RS256.
+    assert_eq!(deleted.signing_key_private_halves, 2);
     assert_eq!(counts(&app).await.to_vec(), fresh);
     // Bob's refresh token still works, and his revoked grant stays revoked.
     let (status, body) = app

@@ -44,6 +44,7 @@ mod refresh;
 mod revocation_sync;
 mod revoke;
 mod settings;
+mod signing_key_kinds;
 mod throttle;
 mod token;
 mod two_instances;
