@@ -1,5 +1,6 @@
 use chrono::{DateTime, Utc};
 use entity::{browser_session, session_client, user};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, ModelTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
@@ -32,6 +33,21 @@ pub async fn delete(
     session: browser_session::Model,
 ) -> Result<(), DbErr> {
     session.delete(db).await.map(|_| ())
+}
+
+/// Records that the session's user signed in again at `auth_time`.
+pub async fn set_auth_time(
+    db: &impl ConnectionTrait,
+    id_hash: &str,
+    auth_time: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    use browser_session::Column as C;
+    browser_session::Entity::update_many()
+        .col_expr(C::AuthTime, Expr::value(auth_time))
+        .filter(C::IdHash.eq(id_hash))
+        .exec(db)
+        .await
+        .map(|_| ())
 }
 
 /// Deletes up to `limit` sessions past their expiry; returns how many.

@@ -51,23 +51,47 @@ pub async fn current(state: &AppState, jar: &CookieJar) -> Result<Option<Session
     Ok(Some(Session { record, user }))
 }
 
-/// Starts a session for `user` with a fresh id (never reusing one the
-/// browser brought, which would allow session fixation) and sets the cookie.
-pub async fn start(
+/// Signs `user` in at `now`. If the browser's live session is already
+/// theirs, this is a re-authentication (OIDC Core §3.1.2.1, `prompt=login`
+/// or `max_age`): the session stays, with its cookie and `sid`, and only
+/// its `auth_time` moves. Keeping the id is no fixation risk, as the id
+/// was already signed in as this very user. Anyone else gets a new
+/// session.
+pub async fn sign_in(
     state: &AppState,
     jar: &CookieJar,
     user: user::Model,
     now: DateTime<Utc>,
 ) -> Result<Session, DbErr> {
-    let mut replaced = None;
-    if let Some(old) = current(state, jar).await? {
-        // Another person signing in on this browser ends the first one's
-        // session: its clients hear so (Back-Channel Logout 1.0 §2).
-        if old.user.id != user.id {
-            replaced = Some(state.backchannel.session_ending(&old.record).await?);
+    match current(state, jar).await? {
+        Some(mut same) if same.user.id == user.id => {
+            store::sessions::set_auth_time(&state.db, &same.record.id_hash, now).await?;
+            same.record.auth_time = now;
+            same.user = user;
+            Ok(same)
         }
-        store::sessions::delete(&state.db, old.record).await?;
+        Some(other) => {
+            // Another person signing in on this browser ends the first
+            // one's session: its clients hear so (Back-Channel Logout 1.0
+            // §2). Read before the delete, which takes the rows with it.
+            let ended = state.backchannel.session_ending(&other.record).await?;
+            store::sessions::delete(&state.db, other.record).await?;
+            let session = start(state, jar, user, now).await?;
+            state.backchannel.notify(ended);
+            Ok(session)
+        }
+        None => start(state, jar, user, now).await,
     }
+}
+
+/// Starts a session for `user` with a fresh id (never reusing one the
+/// browser brought, which would allow session fixation) and sets the cookie.
+async fn start(
+    state: &AppState,
+    jar: &CookieJar,
+    user: user::Model,
+    now: DateTime<Utc>,
+) -> Result<Session, DbErr> {
     let id = generate_token(TokenKind::Session);
     let ttl = state.settings.session_ttl;
     let record = browser_session::Model {
@@ -86,9 +110,6 @@ pub async fn start(
         id.secret(),
         ttl,
     ));
-    if let Some(ended) = replaced {
-        state.backchannel.notify(ended);
-    }
     Ok(Session { record, user })
 }
 

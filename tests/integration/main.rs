@@ -28,6 +28,7 @@ mod layout;
 mod login;
 mod logout_revokes;
 mod metrics;
+mod oidc_authorize;
 mod oidc_logout;
 mod ops;
 mod password_burst;

@@ -123,15 +123,6 @@ async fn only_the_sessions_clients_with_a_back_channel_uri_are_told() {
     let mut browser = signed_in(&app, &alice, &notified, SCOPE).await;
     app.authorize_code(&mut browser, &alice, &silent, SCOPE)
         .await;
-    let session = session_of(&app, &browser).await.unwrap();
-    tollgate::store::sessions::add_client(
-        &app.state.db,
-        &session.id_hash,
-        &silent.client_id,
-        app.clock().now(),
-    )
-    .await
-    .unwrap();
     let _bobs_browser = signed_in(&app, &bob, &bobs_client, SCOPE).await;
 
     // Act
@@ -187,15 +178,7 @@ async fn a_receiver_that_is_down_delays_nothing_and_is_tried_a_bounded_number_of
     let flaky = client_notified_at(&app, &failing.uri, "ES256").await;
     let gone = client_notified_at(&app, &down, "ES256").await;
     let mut browser = signed_in(&app, &alice, &flaky, SCOPE).await;
-    let session = session_of(&app, &browser).await.unwrap();
-    tollgate::store::sessions::add_client(
-        &app.state.db,
-        &session.id_hash,
-        &gone.client_id,
-        app.clock().now(),
-    )
-    .await
-    .unwrap();
+    app.authorize_code(&mut browser, &alice, &gone, SCOPE).await;
 
     // Act
     let took = log_out(&app, &mut browser).await;

@@ -23,9 +23,8 @@ use crate::helpers::{TestApp, TestUser};
 pub const SIGNED_OUT_URI: &str = "https://app.example.com/signed-out?from=tollgate";
 pub const SESSION_COOKIE: &str = "tollgate_session";
 
-/// A person signed in through the code flow with `client`; the session
-/// is recorded as having signed in to it (as the authorize endpoint does
-/// for OpenID Connect requests).
+/// A person signed in through the code flow with `client` (which records
+/// the client among the session's, for Back-Channel Logout).
 pub async fn signed_in(
     app: &TestApp,
     user: &TestUser,
@@ -35,14 +34,10 @@ pub async fn signed_in(
     let mut browser = Browser::new();
     app.authorize_code(&mut browser, user, client, scope).await;
     let session = session_of(app, &browser).await.expect("a live session");
-    store::sessions::add_client(
-        &app.state.db,
-        &session.id_hash,
-        &client.client_id,
-        app.clock().now(),
-    )
-    .await
-    .unwrap();
+    let clients = store::sessions::clients_of(&app.state.db, &session.id_hash)
+        .await
+        .unwrap();
+    assert_eq!(clients, vec![client.client_id.clone()]);
     browser
 }
 
