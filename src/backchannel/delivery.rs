@@ -1,6 +1,6 @@
 //! The background side of back-channel logout: one worker reads ended
 //! sessions off the bounded queue and hands each client's token to a task
-//! of its own, at most [`Policy::concurrency`] at once.
+//! of its own, at most `Policy::concurrency` at once.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,7 +13,7 @@ use tracing::{debug, info, warn};
 #[allow(unused_imports)] // TEMPORARY: see keys_shim
 use super::keys_shim::CurrentFor;
 use super::logout_token::{self, LogoutNotice};
-use super::{Context, Policy, SessionEnded};
+use super::{Context, SessionEnded};
 use crate::domain::{Client, IdTokenAlg, RedirectUri};
 use crate::metrics::BackchannelOutcome;
 use crate::store;
@@ -176,18 +176,4 @@ pub(super) fn http_client(timeout: Duration) -> Result<reqwest::Client, reqwest:
         .connect_timeout(timeout)
         .user_agent(concat!("tollgate/", env!("CARGO_PKG_VERSION")))
         .build()
-}
-
-impl Policy {
-    /// Upper bound on how long one token may take from its slot to its
-    /// last attempt: what a test waits before counting.
-    pub fn worst_case(&self) -> Duration {
-        let mut total = self.timeout.saturating_mul(self.attempts);
-        let mut backoff = self.first_backoff;
-        for _ in 1..self.attempts {
-            total = total.saturating_add(backoff);
-            backoff = backoff.saturating_mul(2);
-        }
-        total
-    }
 }
