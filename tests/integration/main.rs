@@ -32,6 +32,7 @@ mod metrics;
 mod oidc_authorize;
 mod oidc_discovery;
 mod oidc_grants;
+mod oidc_logout;
 mod oidc_relying_party;
 mod oidc_tokens;
 mod oidc_userinfo;
