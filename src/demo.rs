@@ -48,14 +48,19 @@ pub async fn seed(
         .chars()
         .take(16)
         .collect::<String>();
-    manage::create_user(db, DEMO_USERNAME, password.clone(), now).await?;
+    let profile = manage::ProfileRequest {
+        name: Some("Demo User".to_owned()),
+        email: Some("demo@example.com".to_owned()),
+        email_verified: false,
+    };
+    manage::create_user(db, DEMO_USERNAME, password.clone(), profile, now).await?;
     manage::create_client(
         db,
         ClientRequest {
             name: "Tollgate API explorer".to_owned(),
             redirect_uris: vec![format!("{issuer}/docs/oauth-receiver.html")],
             public: true,
-            scopes: vec!["blog:read blog:write".to_owned()],
+            scopes: vec!["blog:read blog:write openid profile email".to_owned()],
             grants: vec![
                 "authorization_code".to_owned(),
                 "refresh_token".to_owned(),
@@ -64,6 +69,7 @@ pub async fn seed(
             first_party: true,
             client_id: Some(DEMO_CLIENT_ID.to_owned()),
             introspect: false,
+            ..ClientRequest::default()
         },
         now,
     )

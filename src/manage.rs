@@ -6,8 +6,8 @@ use sea_orm::{ConnectionTrait, DbErr};
 use uuid::Uuid;
 
 use crate::domain::{
-    ClientKind, GrantType, GrantTypes, Password, RedirectUri, ScopeSet, Username, ValidationError,
-    check_line,
+    ClientKind, DisplayName, Email, GrantType, GrantTypes, IdTokenAlg, Password, RedirectUri,
+    ScopeSet, Username, ValidationError, check_line,
 };
 use crate::secrets::{self, PasswordError, SecretString, TokenKind};
 use crate::store;
@@ -22,27 +22,92 @@ pub enum ManageError {
     DuplicateUsername(String),
     #[error("no user named '{0}'")]
     UnknownOwner(String),
+    #[error("no user named '{0}'")]
+    UnknownUser(String),
     #[error(transparent)]
     Password(#[from] PasswordError),
     #[error("database error: {0}")]
     Db(#[from] DbErr),
 }
 
+/// A user's profile as an operator gives it; empty strings mean none.
+#[derive(Debug, Default)]
+pub struct ProfileRequest {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub email_verified: bool,
+}
+
+impl ProfileRequest {
+    fn parse(self) -> Result<store::users::Profile, ValidationError> {
+        let present = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
+        let email = present(self.email).map(|e| Email::parse(&e)).transpose()?;
+        if self.email_verified && email.is_none() {
+            return Err(ValidationError::new(
+                "--email-verified needs an email address",
+            ));
+        }
+        Ok(store::users::Profile {
+            name: present(self.name)
+                .map(|n| DisplayName::parse(&n))
+                .transpose()?,
+            email,
+            email_verified: self.email_verified,
+        })
+    }
+}
+
 pub async fn create_user(
     db: &impl ConnectionTrait,
     username: &str,
     password: String,
+    profile: ProfileRequest,
     now: DateTime<Utc>,
 ) -> Result<entity::user::Model, ManageError> {
     let username = Username::parse(username)?;
+    let profile = profile.parse()?;
     let password = Password::parse(password)?;
     let hash = secrets::hash_password(password.into_secret()).await?;
-    store::users::create(db, &username, hash, now)
+    store::users::create(db, &username, hash, profile, now)
         .await
         .map_err(|e| match e {
             CreateUserError::Duplicate(name) => ManageError::DuplicateUsername(name),
             CreateUserError::Db(e) => ManageError::Db(e),
         })
+}
+
+/// A change to a user's profile; `None` leaves a field as it is, an empty
+/// string removes it. A new email is unverified unless `email_verified`
+/// says otherwise.
+#[derive(Debug, Default)]
+pub struct ProfileUpdate {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub email_verified: Option<bool>,
+}
+
+pub async fn update_user_profile(
+    db: &impl ConnectionTrait,
+    username: &str,
+    update: ProfileUpdate,
+    now: DateTime<Utc>,
+) -> Result<entity::user::Model, ManageError> {
+    let user = store::users::find_by_username(db, username)
+        .await?
+        .ok_or_else(|| ManageError::UnknownUser(username.to_owned()))?;
+    let email_changed = update
+        .email
+        .as_ref()
+        .is_some_and(|e| Some(e.trim()) != user.email.as_deref());
+    let request = ProfileRequest {
+        name: update.name.or_else(|| user.name.clone()),
+        email: update.email.or_else(|| user.email.clone()),
+        email_verified: update
+            .email_verified
+            .unwrap_or(user.email_verified && !email_changed),
+    };
+    let profile = request.parse()?;
+    Ok(store::users::update_profile(db, user, profile, now).await?)
 }
 
 /// A client registration as given by an operator.
@@ -51,7 +116,7 @@ pub struct ClientRequest {
     pub name: String,
     pub redirect_uris: Vec<String>,
     pub public: bool,
-    /// Empty means `blog:read blog:write`.
+    /// Empty means [`ScopeSet::client_default`].
     pub scopes: Vec<String>,
     /// Empty means `authorization_code refresh_token`.
     pub grants: Vec<String>,
@@ -60,6 +125,10 @@ pub struct ClientRequest {
     pub client_id: Option<String>,
     /// A resource server: may introspect other clients' tokens.
     pub introspect: bool,
+    /// `RS256` or `ES256`; `None` means RS256.
+    pub id_token_alg: Option<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub backchannel_logout_uri: Option<String>,
 }
 
 pub struct CreatedClient {
@@ -97,7 +166,7 @@ pub async fn create_client(
         })
         .collect::<Result<Vec<_>, _>>()?;
     let scopes = if req.scopes.is_empty() {
-        ScopeSet::parse("blog:read blog:write")?
+        ScopeSet::client_default()
     } else {
         ScopeSet::parse_list(&req.scopes)?
     };
@@ -127,6 +196,43 @@ pub async fn create_client(
         )
         .into());
     }
+    let id_token_alg = req
+        .id_token_alg
+        .as_deref()
+        .map(IdTokenAlg::parse)
+        .transpose()?
+        .unwrap_or_default();
+    let post_logout_redirect_uris = req
+        .post_logout_redirect_uris
+        .iter()
+        .map(|u| {
+            if req.first_party {
+                RedirectUri::parse(u)
+            } else {
+                RedirectUri::parse_new(u)
+            }
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| {
+            ValidationError::new(e.0.replacen("redirect URI", "post-logout redirect URI", 1))
+        })?;
+    // Back-Channel Logout 1.0 §2.2: an absolute URI, no fragment; the
+    // server calls it, so a private-use scheme makes no sense.
+    let backchannel_logout_uri = req
+        .backchannel_logout_uri
+        .as_deref()
+        .map(|u| {
+            let uri = RedirectUri::parse(u).map_err(|e| {
+                ValidationError::new(e.0.replacen("redirect URI", "back-channel logout URI", 1))
+            })?;
+            if !(u.starts_with("https://") || u.starts_with("http://")) {
+                return Err(ValidationError::new(format!(
+                    "invalid back-channel logout URI '{u}': use https (or http on a loopback host)"
+                )));
+            }
+            Ok(uri)
+        })
+        .transpose()?;
     let secret = (kind == ClientKind::Confidential)
         .then(|| secrets::generate_token(TokenKind::ClientSecret));
     let client = store::clients::create(
@@ -141,6 +247,9 @@ pub async fn create_client(
             grants,
             first_party: req.first_party,
             can_introspect: req.introspect,
+            id_token_alg,
+            post_logout_redirect_uris,
+            backchannel_logout_uri,
         },
         now,
     )
@@ -171,6 +280,12 @@ pub async fn create_api_key(
     let scopes = ScopeSet::parse_list(scopes)?;
     if scopes.is_empty() {
         return Err(ValidationError::new("an API key needs at least one --scope").into());
+    }
+    if let Some(scope) = scopes.iter().find(|s| s.is_identity()) {
+        return Err(ValidationError::new(format!(
+            "an API key cannot hold '{scope}': it is for OpenID Connect sign-in, not the blog API"
+        ))
+        .into());
     }
     let expires_at = match expires_in {
         None => None,

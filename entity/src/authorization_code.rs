@@ -23,6 +23,12 @@ pub struct Model {
     /// `browser_sessions.id_hash` of the session the code was issued in;
     /// ending that session revokes the grant.
     pub session_hash: Option<String>,
+    /// OIDC: the authorization request's `nonce`, echoed in the ID token.
+    pub nonce: Option<String>,
+    /// OIDC: when the person signed in (the session's `auth_time`).
+    pub auth_time: Option<DateTimeUtc>,
+    /// OIDC: the session's public id.
+    pub sid: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

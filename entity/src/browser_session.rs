@@ -11,6 +11,13 @@ pub struct Model {
     pub csrf_token: String,
     pub created_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
+    /// Public session id: the OIDC `sid` claim. Random, not derived from
+    /// the cookie.
+    #[sea_orm(unique)]
+    pub sid: String,
+    /// When the person last entered their password in this session: the
+    /// OIDC `auth_time`.
+    pub auth_time: DateTimeUtc,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -23,6 +23,12 @@ pub struct Model {
     /// A resource server: may introspect tokens issued to other clients.
     pub can_introspect: bool,
     pub created_at: DateTimeUtc,
+    /// JOSE algorithm of its ID tokens: `RS256` or `ES256`.
+    pub id_token_alg: String,
+    /// Space-delimited; RP-Initiated Logout redirects only to these.
+    pub post_logout_redirect_uris: String,
+    /// Back-Channel Logout 1.0: where logout tokens are POSTed.
+    pub backchannel_logout_uri: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

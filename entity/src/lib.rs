@@ -11,6 +11,7 @@ pub mod login_throttle;
 pub mod post;
 pub mod prelude;
 pub mod refresh_token;
+pub mod session_client;
 pub mod signing_key;
 pub mod token_revocation;
 pub mod user;

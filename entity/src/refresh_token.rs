@@ -20,6 +20,9 @@ pub struct Model {
     /// code, kept through rotation); none for the password and
     /// client-credentials grants.
     pub session_hash: Option<String>,
+    /// OIDC: carried from the code so a refreshed ID token keeps them.
+    pub auth_time: Option<DateTimeUtc>,
+    pub sid: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

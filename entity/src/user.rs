@@ -11,6 +11,14 @@ pub struct Model {
     /// PHC string (argon2id).
     pub password_hash: String,
     pub created_at: DateTimeUtc,
+    /// OIDC `name` (profile scope), when the user has one.
+    pub name: Option<String>,
+    /// OIDC `email` (email scope), when the user has one.
+    pub email: Option<String>,
+    /// OIDC `email_verified`: false unless an operator says otherwise.
+    pub email_verified: bool,
+    /// OIDC `updated_at`: when the profile last changed.
+    pub updated_at: DateTimeUtc,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

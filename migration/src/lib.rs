@@ -14,6 +14,7 @@ mod m20261201_000008_housekeeping_indexes;
 mod m20261201_000010_client_introspect;
 mod m20261201_000011_session_grants;
 mod m20261201_000012_create_known_devices;
+mod m20261201_000013_openid_connect;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000010_client_introspect::Migration),
             Box::new(m20261201_000011_session_grants::Migration),
             Box::new(m20261201_000012_create_known_devices::Migration),
+            Box::new(m20261201_000013_openid_connect::Migration),
         ]
     }
 }

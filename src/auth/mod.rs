@@ -13,4 +13,4 @@ mod scheme;
 pub use authenticator::Authenticator;
 pub use error::AuthError;
 pub use principal::{Principal, Subject};
-pub use scheme::{ApiKeyAuth, BlogScope, Credentials, OAuth2Auth};
+pub use scheme::{ApiKeyAuth, Credentials, OAuth2Auth, OfferedScope};

@@ -15,9 +15,12 @@ use crate::domain::Scope;
 )]
 pub struct ApiKeyAuth(ApiKey);
 
-/// The scopes of the blog API (mirrors `domain::Scope`).
+/// The scopes the docs explorer's Authorize dialog offers (mirrors
+/// `domain::Scope`): the blog API's, and OpenID Connect's that the demo
+/// client may ask for. `offline_access` is left out: the demo client is
+/// not allowed it.
 #[derive(OAuthScopes)]
-pub enum BlogScope {
+pub enum OfferedScope {
     /// Read blog posts, including your drafts
     #[oai(rename = "blog:read")]
     Read,
@@ -27,6 +30,15 @@ pub enum BlogScope {
     /// Edit and delete anyone's blog posts
     #[oai(rename = "blog:admin")]
     Admin,
+    /// Know who you are: sign you in with your Tollgate account
+    #[oai(rename = "openid")]
+    OpenId,
+    /// See your username and name
+    #[oai(rename = "profile")]
+    Profile,
+    /// See your email address
+    #[oai(rename = "email")]
+    Email,
 }
 
 /// An RFC 9068 JWT access token from this server, sent as
@@ -41,12 +53,12 @@ pub enum BlogScope {
             authorization_url = "/oauth/authorize",
             token_url = "/oauth/token",
             refresh_url = "/oauth/token",
-            scopes = "BlogScope"
+            scopes = "OfferedScope"
         ),
         password(
             token_url = "/oauth/token",
             refresh_url = "/oauth/token",
-            scopes = "BlogScope"
+            scopes = "OfferedScope"
         ),
     )
 )]

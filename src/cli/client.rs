@@ -20,7 +20,9 @@ pub enum ClientCommand {
         /// A public client (no secret; must use PKCE)
         #[arg(long)]
         public: bool,
-        /// Scopes it may ask for [default: blog:read blog:write]
+        /// Scopes it may ask for: blog:read, blog:write, blog:admin, openid,
+        /// profile, email, offline_access [default: blog:read blog:write
+        /// openid profile email]
         #[arg(long = "scope", value_name = "S", num_args = 1..)]
         scopes: Vec<String>,
         /// Grants it may use [default: authorization_code refresh_token]
@@ -32,6 +34,15 @@ pub enum ClientCommand {
         /// A resource server: may introspect tokens issued to other clients
         #[arg(long)]
         introspect: bool,
+        /// How its OpenID Connect ID tokens are signed
+        #[arg(long, value_name = "RS256|ES256", default_value = "RS256")]
+        id_token_alg: String,
+        /// Where signing out may send the person back to (exact match)
+        #[arg(long = "post-logout-redirect-uri", value_name = "URI", num_args = 1..)]
+        post_logout_redirect_uris: Vec<String>,
+        /// Where back-channel logout tokens are POSTed when a session ends
+        #[arg(long, value_name = "URI")]
+        backchannel_logout_uri: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -56,6 +67,9 @@ pub async fn run(
             grants,
             first_party,
             introspect,
+            id_token_alg,
+            post_logout_redirect_uris,
+            backchannel_logout_uri,
             json,
         } => {
             let req = ClientRequest {
@@ -67,6 +81,9 @@ pub async fn run(
                 first_party,
                 client_id: None,
                 introspect,
+                id_token_alg: Some(id_token_alg),
+                post_logout_redirect_uris,
+                backchannel_logout_uri,
             };
             let created = manage::create_client(db, req, Clock::default().now()).await?;
             let secret = created.secret.as_ref().map(|s| s.secret());
@@ -99,6 +116,19 @@ pub async fn run(
             writeln!(out, "redirect_uris: {}", redirect_uris.join(" "))?;
             writeln!(out, "scopes:        {}", created.client.scopes)?;
             writeln!(out, "grants:        {}", created.client.grants)?;
+            writeln!(out, "id_token_alg:  {}", created.client.id_token_alg)?;
+            let post_logout: Vec<&str> = created
+                .client
+                .post_logout_redirect_uris
+                .iter()
+                .map(|u| u.as_str())
+                .collect();
+            if !post_logout.is_empty() {
+                writeln!(out, "post_logout_redirect_uris: {}", post_logout.join(" "))?;
+            }
+            if let Some(uri) = &created.client.backchannel_logout_uri {
+                writeln!(out, "backchannel_logout_uri: {}", uri.as_str())?;
+            }
             Ok(())
         }
         ClientCommand::List { json } => {
@@ -114,6 +144,9 @@ pub async fn run(
                     redirect_uris: Vec<String>,
                     scopes: Vec<String>,
                     grants: Vec<String>,
+                    id_token_alg: &'a str,
+                    post_logout_redirect_uris: Vec<&'a str>,
+                    backchannel_logout_uri: Option<&'a str>,
                     created_at: String,
                 }
                 let rows: Vec<Row> = clients
@@ -131,6 +164,16 @@ pub async fn run(
                             .collect(),
                         scopes: c.scopes.to_vec(),
                         grants: c.grants.to_vec(),
+                        id_token_alg: c.id_token_alg.as_str(),
+                        post_logout_redirect_uris: c
+                            .post_logout_redirect_uris
+                            .iter()
+                            .map(|u| u.as_str())
+                            .collect(),
+                        backchannel_logout_uri: c
+                            .backchannel_logout_uri
+                            .as_ref()
+                            .map(|u| u.as_str()),
                         created_at: output::time(c.created_at),
                     })
                     .collect();

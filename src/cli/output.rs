@@ -9,6 +9,32 @@ pub struct UserJson<'a> {
     pub username: &'a str,
 }
 
+/// A user with the profile claims: `user update --json`, `user list --json`.
+#[derive(Serialize)]
+pub struct ProfileJson<'a> {
+    pub id: String,
+    pub username: &'a str,
+    pub name: Option<&'a str>,
+    pub email: Option<&'a str>,
+    pub email_verified: bool,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl<'a> From<&'a entity::user::Model> for ProfileJson<'a> {
+    fn from(u: &'a entity::user::Model) -> Self {
+        Self {
+            id: u.id.to_string(),
+            username: &u.username,
+            name: u.name.as_deref(),
+            email: u.email.as_deref(),
+            email_verified: u.email_verified,
+            created_at: time(u.created_at),
+            updated_at: time(u.updated_at),
+        }
+    }
+}
+
 #[derive(Serialize)]
 pub struct ClientJson<'a> {
     pub client_id: &'a str,

@@ -3,7 +3,6 @@ use std::io::{BufRead, IsTerminal, Write};
 use anyhow::Context;
 use clap::Subcommand;
 use sea_orm::DatabaseConnection;
-use serde::Serialize;
 
 use super::output::{self, UserJson};
 use crate::clock::Clock;
@@ -17,6 +16,31 @@ pub enum UserCommand {
         /// Read the password from the first line of standard input
         #[arg(long)]
         password_stdin: bool,
+        /// Display name: the OpenID Connect `name` claim (profile scope)
+        #[arg(long)]
+        name: Option<String>,
+        /// Email address: the OpenID Connect `email` claim (email scope)
+        #[arg(long)]
+        email: Option<String>,
+        /// Mark the email address as verified (`email_verified: true`)
+        #[arg(long)]
+        email_verified: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a user's name or email ("" removes one)
+    Update {
+        username: String,
+        /// New display name; "" removes it
+        #[arg(long)]
+        name: Option<String>,
+        /// New email address; "" removes it. A new address is unverified
+        /// unless --email-verified true is given too
+        #[arg(long)]
+        email: Option<String>,
+        /// Whether the email address is verified
+        #[arg(long, value_name = "true|false")]
+        email_verified: Option<bool>,
         #[arg(long)]
         json: bool,
     },
@@ -37,6 +61,9 @@ pub async fn run(
         UserCommand::Create {
             username,
             password_stdin,
+            name,
+            email,
+            email_verified,
             json,
         } => {
             let password = if password_stdin {
@@ -44,7 +71,14 @@ pub async fn run(
             } else {
                 prompt_password()?
             };
-            let user = manage::create_user(db, &username, password, Clock::default().now()).await?;
+            let profile = manage::ProfileRequest {
+                name,
+                email,
+                email_verified,
+            };
+            let user =
+                manage::create_user(db, &username, password, profile, Clock::default().now())
+                    .await?;
             if json {
                 output::print_json(
                     out,
@@ -58,23 +92,42 @@ pub async fn run(
                 Ok(())
             }
         }
+        UserCommand::Update {
+            username,
+            name,
+            email,
+            email_verified,
+            json,
+        } => {
+            let update = manage::ProfileUpdate {
+                name,
+                email,
+                email_verified,
+            };
+            let user =
+                manage::update_user_profile(db, &username, update, Clock::default().now()).await?;
+            if json {
+                return output::print_json(out, &output::ProfileJson::from(&user));
+            }
+            writeln!(
+                out,
+                "updated user {}: name {}, email {}{}",
+                user.username,
+                user.name.as_deref().unwrap_or("-"),
+                user.email.as_deref().unwrap_or("-"),
+                if user.email_verified {
+                    " (verified)"
+                } else {
+                    ""
+                }
+            )?;
+            Ok(())
+        }
         UserCommand::List { json } => {
             let users = crate::store::users::list(db).await?;
             if json {
-                #[derive(Serialize)]
-                struct Row<'a> {
-                    id: String,
-                    username: &'a str,
-                    created_at: String,
-                }
-                let rows: Vec<Row> = users
-                    .iter()
-                    .map(|u| Row {
-                        id: u.id.to_string(),
-                        username: &u.username,
-                        created_at: output::time(u.created_at),
-                    })
-                    .collect();
+                let rows: Vec<output::ProfileJson> =
+                    users.iter().map(output::ProfileJson::from).collect();
                 return output::print_json(out, &rows);
             }
             writeln!(out, "{:<36}  {:<32}  CREATED", "ID", "USERNAME")?;

@@ -21,6 +21,13 @@ pub struct Client {
     /// A resource server: may introspect tokens issued to other clients.
     pub can_introspect: bool,
     pub created_at: DateTime<Utc>,
+    /// How its ID tokens are signed.
+    pub id_token_alg: IdTokenAlg,
+    /// RP-Initiated Logout 1.0 §3: where the end-session endpoint may send
+    /// the person back to; compared as exact strings.
+    pub post_logout_redirect_uris: Vec<RedirectUri>,
+    /// Back-Channel Logout 1.0 §2.2: where logout tokens are POSTed.
+    pub backchannel_logout_uri: Option<RedirectUri>,
 }
 
 impl Client {
@@ -37,6 +44,49 @@ impl Client {
     /// (RFC 8252 §7.3, see [`RedirectUri::matches`]).
     pub fn has_redirect_uri(&self, uri: &str) -> bool {
         self.redirect_uris.iter().any(|r| r.matches(uri))
+    }
+
+    /// RP-Initiated Logout 1.0 §3: "The value MUST have been previously
+    /// registered ... using exact string matching", loopback ports included.
+    pub fn has_post_logout_redirect_uri(&self, uri: &str) -> bool {
+        self.post_logout_redirect_uris
+            .iter()
+            .any(|r| r.as_str() == uri)
+    }
+}
+
+/// The JOSE algorithm a client's ID tokens are signed with. RS256 by
+/// default: OIDC Discovery §3 makes it mandatory to support, and most
+/// relying parties expect it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum IdTokenAlg {
+    #[default]
+    RS256,
+    ES256,
+}
+
+impl IdTokenAlg {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::RS256 => "RS256",
+            Self::ES256 => "ES256",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, ValidationError> {
+        match s {
+            "RS256" => Ok(Self::RS256),
+            "ES256" => Ok(Self::ES256),
+            _ => Err(ValidationError::new(format!(
+                "unknown ID token algorithm '{s}' (known: RS256, ES256)"
+            ))),
+        }
+    }
+}
+
+impl fmt::Display for IdTokenAlg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

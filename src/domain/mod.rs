@@ -4,14 +4,16 @@
 mod client;
 mod password;
 mod post;
+mod profile;
 mod redirect_uri;
 mod scope;
 mod secret;
 mod username;
 
-pub use client::{Client, ClientKind, GrantType, GrantTypes};
+pub use client::{Client, ClientKind, GrantType, GrantTypes, IdTokenAlg};
 pub use password::Password;
 pub use post::{PostBody, PostTitle};
+pub use profile::{DisplayName, Email};
 pub use redirect_uri::RedirectUri;
 pub use scope::{Scope, ScopeSet};
 pub use secret::SecretString;

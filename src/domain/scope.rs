@@ -9,17 +9,46 @@ pub enum Scope {
     BlogRead,
     BlogWrite,
     BlogAdmin,
+    /// OIDC Core §3.1.2.1: makes the request an OpenID Connect one.
+    OpenId,
+    /// OIDC Core §5.4: `preferred_username`, `name`, `updated_at`.
+    Profile,
+    /// OIDC Core §5.4: `email`, `email_verified`.
+    Email,
+    /// OIDC Core §11: a refresh token that outlives the browser session.
+    OfflineAccess,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 3] = [Scope::BlogRead, Scope::BlogWrite, Scope::BlogAdmin];
+    pub const ALL: [Scope; 7] = [
+        Scope::BlogRead,
+        Scope::BlogWrite,
+        Scope::BlogAdmin,
+        Scope::OpenId,
+        Scope::Profile,
+        Scope::Email,
+        Scope::OfflineAccess,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::BlogRead => "blog:read",
             Self::BlogWrite => "blog:write",
             Self::BlogAdmin => "blog:admin",
+            Self::OpenId => "openid",
+            Self::Profile => "profile",
+            Self::Email => "email",
+            Self::OfflineAccess => "offline_access",
         }
+    }
+
+    /// Scopes about the person rather than the blog API: an API key, which
+    /// reads no identity, may not hold them.
+    pub fn is_identity(self) -> bool {
+        matches!(
+            self,
+            Self::OpenId | Self::Profile | Self::Email | Self::OfflineAccess
+        )
     }
 
     /// The sentence a person reads on the consent page.
@@ -28,6 +57,10 @@ impl Scope {
             Self::BlogRead => "Read blog posts, including your drafts",
             Self::BlogWrite => "Create, edit and delete your blog posts",
             Self::BlogAdmin => "Edit and delete anyone's blog posts",
+            Self::OpenId => "Know who you are: sign you in with your Tollgate account",
+            Self::Profile => "See your username and name",
+            Self::Email => "See your email address",
+            Self::OfflineAccess => "Keep this access after you sign out, until you revoke it",
         }
     }
 
@@ -56,6 +89,22 @@ impl ScopeSet {
         Self(Scope::ALL.into_iter().collect())
     }
 
+    /// What `client create` allows without `--scope`: everything but
+    /// `blog:admin` and `offline_access`, which must be named.
+    pub fn client_default() -> Self {
+        Self(
+            [
+                Scope::BlogRead,
+                Scope::BlogWrite,
+                Scope::OpenId,
+                Scope::Profile,
+                Scope::Email,
+            ]
+            .into_iter()
+            .collect(),
+        )
+    }
+
     /// Parses a space-delimited list; an unknown scope is an error.
     pub fn parse(s: &str) -> Result<Self, ValidationError> {
         s.split(' ')
@@ -81,6 +130,11 @@ impl ScopeSet {
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    /// These scopes minus `other`'s.
+    pub fn without(&self, other: &ScopeSet) -> ScopeSet {
+        Self(self.0.difference(&other.0).copied().collect())
     }
 
     pub fn is_subset(&self, other: &ScopeSet) -> bool {
@@ -135,8 +189,16 @@ mod tests {
     }
 
     #[test]
+    fn the_client_default_leaves_out_admin_and_offline_access() {
+        let set = ScopeSet::client_default();
+        assert_eq!(set.to_string(), "blog:read blog:write openid profile email");
+        assert!(!set.contains(Scope::OfflineAccess));
+        assert!(Scope::parse("offline_access").expect("known").is_identity());
+    }
+
+    #[test]
     fn list_items_may_hold_several_scopes() {
         let set = ScopeSet::parse_list(&["blog:read blog:write", "blog:admin"]).expect("valid");
-        assert_eq!(set, ScopeSet::all());
+        assert_eq!(set.to_string(), "blog:read blog:write blog:admin");
     }
 }

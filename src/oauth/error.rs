@@ -152,6 +152,10 @@ pub enum AuthorizeErrorCode {
     UnsupportedResponseType,
     InvalidScope,
     ServerError,
+    /// OIDC Core §3.1.2.6: `prompt=none`, and the person must sign in.
+    LoginRequired,
+    /// OIDC Core §3.1.2.6: `prompt=none`, and the person must consent.
+    ConsentRequired,
 }
 
 impl AuthorizeErrorCode {
@@ -163,6 +167,8 @@ impl AuthorizeErrorCode {
             Self::UnsupportedResponseType => "unsupported_response_type",
             Self::InvalidScope => "invalid_scope",
             Self::ServerError => "server_error",
+            Self::LoginRequired => "login_required",
+            Self::ConsentRequired => "consent_required",
         }
     }
 }

@@ -7,6 +7,7 @@ use tracing::warn;
 use uuid::Uuid;
 
 use super::error::TokenError;
+use super::id_token::{self, IdTokenRequest};
 use crate::auth::Subject;
 use crate::auth::access_token;
 use crate::domain::ScopeSet;
@@ -23,6 +24,22 @@ pub struct TokenResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
     pub scope: String,
+    /// OIDC Core §3.1.3.3: beside the access token when `openid` was granted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+}
+
+/// How and when the person signed in, as far as the grant knows: carried
+/// from the code onto every refresh token of the grant, rotation included.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SignIn<'a> {
+    /// The browser session's id hash: ending the session revokes the
+    /// grant (`web::session::revoke_grants`).
+    pub session_hash: Option<&'a str>,
+    /// OIDC `auth_time`: kept, so a refreshed ID token says the same.
+    pub auth_time: Option<DateTime<Utc>>,
+    /// OIDC `sid`: the session's public id.
+    pub sid: Option<&'a str>,
 }
 
 /// What a grant decided to issue.
@@ -36,27 +53,17 @@ pub struct Issue<'a> {
     /// a rotated refresh token keeps the scope of the one it replaces.
     pub refresh_scopes: Option<&'a ScopeSet>,
     pub grant_id: Uuid,
+    pub sign_in: SignIn<'a>,
+    /// An ID token to issue too, bound to the new access token.
+    pub id_token: Option<IdTokenRequest<'a>>,
 }
 
-/// Issues tokens for a grant made without a browser session (the password
-/// and client-credentials grants).
+/// Issues the tokens a grant decided on: the refresh token row first (it
+/// remembers the sign-in), then the access token, then the ID token.
 pub async fn issue(
     state: &AppState,
     db: &impl ConnectionTrait,
     issue: Issue<'_>,
-    now: DateTime<Utc>,
-) -> Result<TokenResponse, TokenError> {
-    issue_in_session(state, db, issue, None, now).await
-}
-
-/// Issues tokens for a grant made under the browser session with this id
-/// hash, if any: its refresh token remembers the session, so that ending
-/// the session revokes it (`web::session::revoke_grants`).
-pub async fn issue_in_session(
-    state: &AppState,
-    db: &impl ConnectionTrait,
-    issue: Issue<'_>,
-    session_hash: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<TokenResponse, TokenError> {
     let refresh_token = match issue.refresh_scopes {
@@ -76,7 +83,9 @@ pub async fn issue_in_session(
                     expires_at: now + ttl,
                     used_at: None,
                     revoked_at: None,
-                    session_hash: session_hash.map(str::to_owned),
+                    session_hash: issue.sign_in.session_hash.map(str::to_owned),
+                    auth_time: issue.sign_in.auth_time,
+                    sid: issue.sign_in.sid.map(str::to_owned),
                 },
             )
             .await?;
@@ -92,12 +101,34 @@ pub async fn issue_in_session(
         now,
     )
     .map_err(TokenError::server)?;
+    let id_token = match &issue.id_token {
+        None => None,
+        Some(request) => {
+            let keys = state.keys.snapshot();
+            let issuer = id_token::Issuer {
+                keys: &keys,
+                iss: state.settings.issuer_str(),
+                ttl: state.settings.access_token_ttl,
+            };
+            let token = id_token::mint(
+                &issuer,
+                request,
+                issue.client_id,
+                issue.scopes,
+                &access.token,
+                now,
+            )
+            .map_err(TokenError::server)?;
+            Some(token)
+        }
+    };
     Ok(TokenResponse {
         access_token: access.token,
         token_type: "Bearer",
         expires_in: (access.expires_at - now).num_seconds(),
         refresh_token,
         scope: issue.scopes.to_string(),
+        id_token,
     })
 }
 

@@ -1,11 +1,15 @@
-//! The authorization server: discovery, authorize (with login and consent
-//! pages), token, revocation, introspection and JWKS.
+//! The authorization server and OpenID Provider: discovery, authorize
+//! (with login and consent pages), token, userinfo, revocation,
+//! introspection, JWKS and logout.
 
 mod authorize;
+mod claims;
 mod client_auth;
+mod cors;
 mod discovery;
 pub mod error;
 mod grants;
+pub mod id_token;
 mod introspect;
 mod issue;
 mod logout;
@@ -14,6 +18,9 @@ pub mod pkce;
 mod revoke;
 mod throttle;
 mod token;
+mod userinfo;
+
+use std::sync::Arc;
 
 use poem::http::header::{CACHE_CONTROL, PRAGMA};
 use poem::middleware::{CookieJarManager, SetHeader};
@@ -25,24 +32,31 @@ pub const REVOKE_PATH: &str = "/oauth/revoke";
 pub const INTROSPECT_PATH: &str = "/oauth/introspect";
 pub const JWKS_PATH: &str = "/oauth/jwks";
 pub const LOGOUT_PATH: &str = "/oauth/logout";
+pub const USERINFO_PATH: &str = "/oauth/userinfo";
 
-/// Adds every OAuth route. Token-bearing answers are never cached.
+/// Adds every OAuth route. Token-bearing answers are never cached. A
+/// browser app may call the token and userinfo endpoints from the origin
+/// of a public client's redirect URI, and read the public documents from
+/// anywhere (`cors`).
 pub fn routes(route: Route) -> Route {
     let no_store = || {
         SetHeader::new()
             .overriding(CACHE_CONTROL, "no-store")
             .overriding(PRAGMA, "no-cache")
     };
+    let origins = Arc::new(cors::PublicClientOrigins::default());
+    let public_clients = |methods| cors::Cors::public_clients(origins.clone(), methods);
+    let anyone = || cors::Cors::anyone("GET");
     route
         .at(
             "/.well-known/oauth-authorization-server",
-            get(discovery::metadata),
+            get(discovery::metadata).with(anyone()),
         )
         .at(
             "/.well-known/openid-configuration",
-            get(discovery::metadata),
+            get(discovery::openid_configuration).with(anyone()),
         )
-        .at(JWKS_PATH, get(discovery::jwks))
+        .at(JWKS_PATH, get(discovery::jwks).with(anyone()))
         .at(
             AUTHORIZE_PATH,
             get(authorize::get)
@@ -55,8 +69,27 @@ pub fn routes(route: Route) -> Route {
                 .post(logout::post)
                 .with(CookieJarManager::new()),
         )
-        .at(TOKEN_PATH, post(token::token).with(no_store()))
-        .at(REVOKE_PATH, post(revoke::revoke).with(no_store()))
+        .at(
+            TOKEN_PATH,
+            post(token::token)
+                .with(no_store())
+                .with(public_clients("POST")),
+        )
+        .at(
+            USERINFO_PATH,
+            get(userinfo::userinfo)
+                .post(userinfo::userinfo)
+                .with(no_store())
+                .with(public_clients("GET, POST")),
+        )
+        // RFC 7009 §5: revocation "MAY support CORS" for browser apps,
+        // which need it to sign out cleanly.
+        .at(
+            REVOKE_PATH,
+            post(revoke::revoke)
+                .with(no_store())
+                .with(public_clients("POST")),
+        )
         .at(
             INTROSPECT_PATH,
             post(introspect::introspect).with(no_store()),

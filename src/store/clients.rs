@@ -1,9 +1,12 @@
 use chrono::{DateTime, Utc};
 use entity::client;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, EntityTrait, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
 
 use super::split_list;
-use crate::domain::{Client, ClientKind, GrantTypes, RedirectUri, ScopeSet};
+use crate::domain::{Client, ClientKind, GrantTypes, IdTokenAlg, RedirectUri, ScopeSet};
 
 /// A validated registration, ready to store.
 #[derive(Debug)]
@@ -18,6 +21,16 @@ pub struct NewClient {
     pub grants: GrantTypes,
     pub first_party: bool,
     pub can_introspect: bool,
+    pub id_token_alg: IdTokenAlg,
+    pub post_logout_redirect_uris: Vec<RedirectUri>,
+    pub backchannel_logout_uri: Option<RedirectUri>,
+}
+
+fn join(uris: &[RedirectUri]) -> String {
+    uris.iter()
+        .map(RedirectUri::as_str)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 pub async fn create(
@@ -25,23 +38,20 @@ pub async fn create(
     new: NewClient,
     now: DateTime<Utc>,
 ) -> Result<Client, DbErr> {
-    let redirect_uris = new
-        .redirect_uris
-        .iter()
-        .map(RedirectUri::as_str)
-        .collect::<Vec<_>>()
-        .join(" ");
     client::ActiveModel {
         id: Set(new.client_id),
         name: Set(new.name),
         secret_hash: Set(new.secret_hash),
-        redirect_uris: Set(redirect_uris),
+        redirect_uris: Set(join(&new.redirect_uris)),
         scopes: Set(new.scopes.to_string()),
         grants: Set(new.grants.to_string()),
         is_public: Set(new.kind == ClientKind::Public),
         first_party: Set(new.first_party),
         can_introspect: Set(new.can_introspect),
         created_at: Set(now),
+        id_token_alg: Set(new.id_token_alg.as_str().to_owned()),
+        post_logout_redirect_uris: Set(join(&new.post_logout_redirect_uris)),
+        backchannel_logout_uri: Set(new.backchannel_logout_uri.map(|u| u.as_str().to_owned())),
     }
     .insert(db)
     .await
@@ -72,6 +82,20 @@ pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<Client>, DbErr> {
         .collect()
 }
 
+/// The registered redirect URIs of every public client, as stored (one
+/// column of each row): where the browser apps that may call the token
+/// endpoint across origins live.
+pub async fn public_redirect_uris(db: &impl ConnectionTrait) -> Result<Vec<String>, DbErr> {
+    let lists: Vec<String> = client::Entity::find()
+        .select_only()
+        .column(client::Column::RedirectUris)
+        .filter(client::Column::IsPublic.eq(true))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(lists.iter().flat_map(|list| split_list(list)).collect())
+}
+
 /// The one place a stored row becomes a [`Client`]. A row that does not
 /// parse (edited by hand, or written by a newer version) is an error here,
 /// the same for every endpoint, rather than a guess at each use.
@@ -82,11 +106,23 @@ fn parse(row: client::Model) -> Result<Client, DbErr> {
             row.id
         ))
     };
-    let redirect_uris = split_list(&row.redirect_uris)
-        .iter()
-        .map(|u| RedirectUri::parse(u))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| corrupt("redirect_uris", e))?;
+    let uris = |list: &str| {
+        split_list(list)
+            .iter()
+            .map(|u| RedirectUri::parse(u))
+            .collect::<Result<Vec<_>, _>>()
+    };
+    let redirect_uris = uris(&row.redirect_uris).map_err(|e| corrupt("redirect_uris", e))?;
+    let post_logout_redirect_uris = uris(&row.post_logout_redirect_uris)
+        .map_err(|e| corrupt("post_logout_redirect_uris", e))?;
+    let backchannel_logout_uri = row
+        .backchannel_logout_uri
+        .as_deref()
+        .map(RedirectUri::parse)
+        .transpose()
+        .map_err(|e| corrupt("backchannel_logout_uri", e))?;
+    let id_token_alg =
+        IdTokenAlg::parse(&row.id_token_alg).map_err(|e| corrupt("id_token_alg", e))?;
     let scopes = ScopeSet::parse(&row.scopes).map_err(|e| corrupt("scopes", e))?;
     let grants =
         GrantTypes::parse_list(&[row.grants.as_str()]).map_err(|e| corrupt("grants", e))?;
@@ -113,5 +149,8 @@ fn parse(row: client::Model) -> Result<Client, DbErr> {
         first_party: row.first_party,
         can_introspect: row.can_introspect,
         created_at: row.created_at,
+        id_token_alg,
+        post_logout_redirect_uris,
+        backchannel_logout_uri,
     })
 }

@@ -23,6 +23,9 @@ pub async fn insert(
         expires_at: Set(code.expires_at),
         redeemed_at: Set(code.redeemed_at),
         session_hash: Set(code.session_hash),
+        nonce: Set(code.nonce),
+        auth_time: Set(code.auth_time),
+        sid: Set(code.sid),
     })
     .exec_without_returning(db)
     .await

@@ -19,6 +19,8 @@ pub async fn insert(db: &impl ConnectionTrait, token: refresh_token::Model) -> R
         used_at: Set(token.used_at),
         revoked_at: Set(token.revoked_at),
         session_hash: Set(token.session_hash),
+        auth_time: Set(token.auth_time),
+        sid: Set(token.sid),
     })
     .exec_without_returning(db)
     .await

@@ -7,7 +7,30 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::DbErrExt;
-use crate::domain::Username;
+use crate::domain::{DisplayName, Email, Username};
+
+/// The OIDC profile claims a user may have.
+#[derive(Clone, Debug, Default)]
+pub struct Profile {
+    pub name: Option<DisplayName>,
+    pub email: Option<Email>,
+    pub email_verified: bool,
+}
+
+/// Writes a user's profile and bumps `updated_at` (the OIDC claim).
+pub async fn update_profile(
+    db: &impl ConnectionTrait,
+    user: user::Model,
+    profile: Profile,
+    now: DateTime<Utc>,
+) -> Result<user::Model, DbErr> {
+    let mut active: user::ActiveModel = user.into();
+    active.name = Set(profile.name.map(|n| n.as_str().to_owned()));
+    active.email = Set(profile.email.map(|e| e.as_str().to_owned()));
+    active.email_verified = Set(profile.email_verified);
+    active.updated_at = Set(now);
+    active.update(db).await
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum CreateUserError {
@@ -21,6 +44,7 @@ pub async fn create(
     db: &impl ConnectionTrait,
     username: &Username,
     password_hash: String,
+    profile: Profile,
     now: DateTime<Utc>,
 ) -> Result<user::Model, CreateUserError> {
     user::ActiveModel {
@@ -28,6 +52,10 @@ pub async fn create(
         username: Set(username.as_str().to_owned()),
         password_hash: Set(password_hash),
         created_at: Set(now),
+        name: Set(profile.name.map(|n| n.as_str().to_owned())),
+        email: Set(profile.email.map(|e| e.as_str().to_owned())),
+        email_verified: Set(profile.email_verified),
+        updated_at: Set(now),
     }
     .insert(db)
     .await

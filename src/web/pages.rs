@@ -1,10 +1,15 @@
 //! One askama struct per page, holding exactly what it shows. askama
 //! escapes every value for HTML.
 
+use std::sync::LazyLock;
+
 use askama::Template;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use poem::http::StatusCode;
 use poem::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, X_FRAME_OPTIONS};
 use poem::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
 use tracing::error;
 
 #[derive(Template)]
@@ -15,6 +20,9 @@ pub struct LoginPage<'a> {
     pub csrf_token: &'a str,
     pub username: &'a str,
     pub error: Option<&'a str>,
+    /// Why someone already signed in sees the form again (`prompt=login`
+    /// or `max_age`).
+    pub reauthenticate: bool,
 }
 
 pub struct ScopeLine {
@@ -48,6 +56,37 @@ pub struct LogoutPage<'a> {
     pub signed_out: bool,
 }
 
+/// The response of Form Post Response Mode: hidden fields posted to the
+/// client's redirect URI by [`FORM_POST_SCRIPT`], or by the person
+/// pressing Continue when scripts are off.
+#[derive(Template)]
+#[template(path = "form_post.html")]
+pub struct FormPostPage<'a> {
+    pub action: &'a str,
+    pub fields: Vec<(&'a str, &'a str)>,
+}
+
+impl FormPostPage<'_> {
+    /// For the template, which marks it safe: it is our constant, and its
+    /// hash in the CSP must match it byte for byte.
+    pub fn script(&self) -> &'static str {
+        FORM_POST_SCRIPT
+    }
+}
+
+/// The one script any page of ours runs: the form_post page submitting
+/// its form.
+pub const FORM_POST_SCRIPT: &str = "document.forms[0].submit();";
+
+/// [`FORM_POST_SCRIPT`]'s CSP source (CSP Level 3 §8.4, hash-source), so
+/// that this one inline script runs and no other would.
+static FORM_POST_SCRIPT_SOURCE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "'sha256-{}'",
+        STANDARD.encode(Sha256::digest(FORM_POST_SCRIPT.as_bytes()))
+    )
+});
+
 /// Renders a page with the headers every page of ours carries: never
 /// cached, never framed (the consent button must not be clickjacked), and
 /// forms that post only back to us.
@@ -72,6 +111,23 @@ pub fn render_form(
         "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; \
          base-uri 'none'; form-action {form_action}"
     );
+    respond(page, status, csp)
+}
+
+/// Renders the form_post page: its form may post only to the client's
+/// redirect URI, and its only script is [`FORM_POST_SCRIPT`].
+pub fn render_form_post(page: &FormPostPage<'_>, redirect_uri: &str) -> Response {
+    let form_action = csp_source(redirect_uri).unwrap_or_else(|| "'none'".to_owned());
+    let csp = format!(
+        "default-src 'none'; script-src {script}; style-src 'unsafe-inline'; \
+         frame-ancestors 'none'; base-uri 'none'; form-action {form_action}",
+        script = *FORM_POST_SCRIPT_SOURCE
+    );
+    respond(page, StatusCode::OK, csp)
+}
+
+/// A rendered page, never cached nor framed, under `csp`.
+fn respond(page: &impl Template, status: StatusCode, csp: String) -> Response {
     match page.render() {
         Ok(html) => html
             .with_status(status)

@@ -50,17 +50,41 @@ pub async fn current(state: &AppState, jar: &CookieJar) -> Result<Option<Session
     Ok(Some(Session { record, user }))
 }
 
-/// Starts a session for `user` with a fresh id (never reusing one the
-/// browser brought, which would allow session fixation) and sets the cookie.
-pub async fn start(
+/// Signs `user` in at `now`. If the browser's live session is already
+/// theirs, this is a re-authentication (OIDC Core §3.1.2.1, `prompt=login`
+/// or `max_age`): the session stays, with its cookie and `sid`, and only
+/// its `auth_time` moves. Keeping the id is no fixation risk, as the id
+/// was already signed in as this very user. Anyone else gets a new
+/// session.
+pub async fn sign_in(
     state: &AppState,
     jar: &CookieJar,
     user: user::Model,
     now: DateTime<Utc>,
 ) -> Result<Session, DbErr> {
-    if let Some(old) = current(state, jar).await? {
-        store::sessions::delete(&state.db, old.record).await?;
+    match current(state, jar).await? {
+        Some(mut same) if same.user.id == user.id => {
+            store::sessions::set_auth_time(&state.db, &same.record.id_hash, now).await?;
+            same.record.auth_time = now;
+            same.user = user;
+            Ok(same)
+        }
+        Some(other) => {
+            store::sessions::delete(&state.db, other.record).await?;
+            start(state, jar, user, now).await
+        }
+        None => start(state, jar, user, now).await,
     }
+}
+
+/// Starts a session for `user` with a fresh id (never reusing one the
+/// browser brought, which would allow session fixation) and sets the cookie.
+async fn start(
+    state: &AppState,
+    jar: &CookieJar,
+    user: user::Model,
+    now: DateTime<Utc>,
+) -> Result<Session, DbErr> {
     let id = generate_token(TokenKind::Session);
     let ttl = state.settings.session_ttl;
     let record = browser_session::Model {
@@ -69,6 +93,8 @@ pub async fn start(
         csrf_token: generate_token(TokenKind::Session).secret().to_owned(),
         created_at: now,
         expires_at: now + ttl,
+        sid: Uuid::new_v4().simple().to_string(),
+        auth_time: now,
     };
     store::sessions::insert(&state.db, record.clone()).await?;
     jar.add(cookies::new_cookie(

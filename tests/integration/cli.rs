@@ -143,7 +143,7 @@ async fn client_create_prints_the_contract_json() {
     );
     assert_eq!(
         conf["scopes"],
-        serde_json::json!(["blog:read", "blog:write"])
+        serde_json::json!(["blog:read", "blog:write", "openid", "profile", "email"])
     );
     assert_eq!(
         conf["grants"],
@@ -485,4 +485,175 @@ async fn client_create_introspect_registers_a_resource_server_but_never_a_public
     assert_eq!(list[0]["introspect"], true, "{list}");
     let err = public.expect_err("a public resource server is refused");
     assert!(err.contains("public client cannot introspect"), "{err}");
+}
+
+#[tokio::test]
+async fn user_create_and_update_keep_the_profile_claims() {
+    let app = TestApp::spawn().await;
+    tollgate(
+        &app,
+        &[
+            "user",
+            "create",
+            "ada",
+            "--password-stdin",
+            "--name",
+            "Ada Lovelace",
+            "--email",
+            "ada@example.com",
+        ],
+        "a-long-password-1\n",
+    )
+    .await
+    .unwrap();
+    let created = tollgate::store::users::find_by_username(&app.state.db, "ada")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(created.name.as_deref(), Some("Ada Lovelace"));
+    assert_eq!(created.email.as_deref(), Some("ada@example.com"));
+    assert!(
+        !created.email_verified,
+        "verified only when the operator says so"
+    );
+
+    let verified = tollgate_json(
+        &app,
+        &[
+            "user",
+            "update",
+            "ada",
+            "--email-verified",
+            "true",
+            "--json",
+        ],
+        "",
+    )
+    .await;
+    assert_eq!(verified["email_verified"], true);
+    assert_eq!(verified["name"], "Ada Lovelace");
+
+    // A new address is unverified again; "" removes the name.
+    let changed = tollgate_json(
+        &app,
+        &[
+            "user",
+            "update",
+            "ada",
+            "--email",
+            "ada@example.org",
+            "--name",
+            "",
+            "--json",
+        ],
+        "",
+    )
+    .await;
+    assert_eq!(changed["email"], "ada@example.org");
+    assert_eq!(changed["email_verified"], false);
+    assert_eq!(changed["name"], Value::Null);
+
+    let bad = tollgate(
+        &app,
+        &["user", "update", "ada", "--email", "not-an-email"],
+        "",
+    )
+    .await
+    .unwrap_err();
+    assert!(bad.contains("invalid email"), "{bad}");
+    let nobody = tollgate(&app, &["user", "update", "bob", "--name", "Bob"], "")
+        .await
+        .unwrap_err();
+    assert!(nobody.contains("no user named 'bob'"), "{nobody}");
+}
+
+#[tokio::test]
+async fn client_create_takes_the_openid_connect_settings() {
+    let app = TestApp::spawn().await;
+    let conf = tollgate_json(
+        &app,
+        &[
+            "client",
+            "create",
+            "--name",
+            "RP",
+            "--redirect-uri",
+            "https://rp.example.com/cb",
+            "--id-token-alg",
+            "ES256",
+            "--post-logout-redirect-uri",
+            "https://rp.example.com/bye",
+            "--backchannel-logout-uri",
+            "https://rp.example.com/backchannel",
+            "--scope",
+            "openid",
+            "offline_access",
+            "--json",
+        ],
+        "",
+    )
+    .await;
+    let client = tollgate::store::clients::find(&app.state.db, conf["client_id"].as_str().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(client.id_token_alg.as_str(), "ES256");
+    assert!(client.has_post_logout_redirect_uri("https://rp.example.com/bye"));
+    assert!(!client.has_post_logout_redirect_uri("https://rp.example.com/bye/"));
+    assert_eq!(
+        client.backchannel_logout_uri.as_ref().map(|u| u.as_str()),
+        Some("https://rp.example.com/backchannel")
+    );
+    assert_eq!(
+        conf["scopes"],
+        serde_json::json!(["openid", "offline_access"])
+    );
+
+    for (flag, value, needle) in [
+        ("--id-token-alg", "HS256", "unknown ID token algorithm"),
+        (
+            "--post-logout-redirect-uri",
+            "http://rp.example.com/bye",
+            "post-logout redirect URI",
+        ),
+        (
+            "--backchannel-logout-uri",
+            "com.example.app:/bc",
+            "back-channel logout URI",
+        ),
+    ] {
+        let err = tollgate(
+            &app,
+            &[
+                "client",
+                "create",
+                "--name",
+                "RP",
+                "--redirect-uri",
+                "https://rp.example.com/cb",
+                flag,
+                value,
+            ],
+            "",
+        )
+        .await
+        .unwrap_err();
+        assert!(err.contains(needle), "{flag} {value}: {err}");
+    }
+}
+
+#[tokio::test]
+async fn api_keys_cannot_hold_openid_connect_scopes() {
+    let app = TestApp::spawn().await;
+    app.user("alice").await;
+    let err = tollgate(
+        &app,
+        &[
+            "api-key", "create", "--name", "k", "--owner", "alice", "--scope", "openid",
+        ],
+        "",
+    )
+    .await
+    .unwrap_err();
+    assert!(err.contains("cannot hold 'openid'"), "{err}");
 }

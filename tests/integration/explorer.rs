@@ -3,7 +3,9 @@
 use base64::Engine;
 use tollgate::demo;
 
-use crate::helpers::{TestApp, json};
+use crate::helpers::browser::Browser;
+use crate::helpers::oauth::{CHALLENGE, VERIFIER};
+use crate::helpers::{TestApp, TestUser, json};
 
 #[tokio::test]
 async fn the_docs_page_turns_on_pkce_for_the_demo_client() {
@@ -107,4 +109,87 @@ async fn the_demo_client_gets_tokens_the_way_swagger_ui_asks_for_them() {
         .is_none(),
         "a second --demo adds nothing"
     );
+}
+
+#[tokio::test]
+async fn the_authorize_dialog_offers_the_openid_scopes_the_demo_client_may_ask_for() {
+    let app = TestApp::spawn().await;
+    let spec = json(app.client.get("/openapi.json").send().await).await;
+    let flows = &spec["components"]["securitySchemes"]["OAuth2"]["flows"];
+    for scope in ["openid", "profile", "email", "blog:read", "blog:write"] {
+        assert!(
+            flows["authorizationCode"]["scopes"][scope].is_string(),
+            "{scope}: {flows}"
+        );
+    }
+    assert!(
+        flows["authorizationCode"]["scopes"]["offline_access"].is_null(),
+        "the demo client may not ask for offline_access"
+    );
+}
+
+#[tokio::test]
+async fn the_explorer_authorizes_with_openid_profile_and_email() {
+    // Arrange: what `serve --demo` seeds, and the request Swagger UI makes.
+    let app = TestApp::spawn().await;
+    let demo = demo::seed(
+        &app.state.db,
+        app.state.settings.issuer_str(),
+        app.clock().now(),
+    )
+    .await
+    .unwrap()
+    .expect("seeded on an empty database");
+    let redirect_uri = format!(
+        "{}/docs/oauth-receiver.html",
+        app.state.settings.issuer_str()
+    );
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("response_type", "code")
+        .append_pair("client_id", demo::DEMO_CLIENT_ID)
+        .append_pair("redirect_uri", &redirect_uri)
+        .append_pair("scope", "blog:read openid profile email")
+        .append_pair("state", "swagger")
+        .append_pair("code_challenge", CHALLENGE)
+        .append_pair("code_challenge_method", "S256")
+        .finish();
+    let mut browser = Browser::new();
+    let demo_user = TestUser {
+        username: demo::DEMO_USERNAME.to_owned(),
+        password: demo.password.secret().to_owned(),
+    };
+
+    // Act: sign in; the first-party explorer skips consent.
+    let login = browser
+        .get(&app, &format!("/oauth/authorize?{query}"))
+        .await;
+    let back = browser.log_in(&app, &login, &demo_user).await;
+    let location = back.location().expect("back to the explorer");
+    assert!(location.starts_with(&redirect_uri), "{location}");
+    let code = back.redirect_params()["code"].clone();
+    let (status, tokens) = app
+        .token(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", demo::DEMO_CLIENT_ID),
+            ("code", &code),
+            ("redirect_uri", &redirect_uri),
+            ("code_verifier", VERIFIER),
+        ])
+        .await;
+
+    // Assert
+    assert_eq!(status, 200, "{tokens}");
+    let scope = tokens["scope"].as_str().unwrap_or_default();
+    assert!(
+        scope.contains("openid") && scope.contains("blog:read"),
+        "{tokens}"
+    );
+    let access = tokens["access_token"].as_str().unwrap();
+    let resp = app
+        .client
+        .get("/api/v1/posts")
+        .header("authorization", format!("Bearer {access}"))
+        .send()
+        .await;
+    resp.assert_status_is_ok();
 }

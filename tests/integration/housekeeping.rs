@@ -210,6 +210,9 @@ async fn insert_rows(
             expires_at,
             redeemed_at: None,
             session_hash: None,
+            nonce: None,
+            auth_time: None,
+            sid: None,
         },
     )
     .await
@@ -222,6 +225,8 @@ async fn insert_rows(
             csrf_token: "csrf".to_owned(),
             created_at,
             expires_at,
+            sid: format!("sid-{tag}"),
+            auth_time: created_at,
         },
     )
     .await
@@ -239,6 +244,8 @@ async fn insert_rows(
             used_at: None,
             revoked_at: None,
             session_hash: None,
+            auth_time: None,
+            sid: None,
         },
     )
     .await

@@ -131,6 +131,7 @@ async fn a_control_character_in_a_client_name_is_refused() {
             first_party: false,
             client_id: None,
             introspect: false,
+            ..ClientRequest::default()
         },
         app.clock().now(),
     )
@@ -162,6 +163,7 @@ async fn alice_signs_in_as_alice_whatever_the_case_and_cannot_be_registered_twic
         &app.state.db,
         "Alice",
         "another-long-password".to_owned(),
+        manage::ProfileRequest::default(),
         app.clock().now(),
     )
     .await;
@@ -184,10 +186,16 @@ async fn a_new_password_must_be_long_and_not_common() {
         ("password1234", "common"),
         ("Iloveyou1234", "common"),
     ] {
-        let err = manage::create_user(&app.state.db, "bob", password.to_owned(), app.clock().now())
-            .await
-            .err()
-            .unwrap_or_else(|| panic!("{password} accepted"));
+        let err = manage::create_user(
+            &app.state.db,
+            "bob",
+            password.to_owned(),
+            manage::ProfileRequest::default(),
+            app.clock().now(),
+        )
+        .await
+        .err()
+        .unwrap_or_else(|| panic!("{password} accepted"));
         assert!(err.to_string().contains(needle), "{password}: {err}");
     }
 }

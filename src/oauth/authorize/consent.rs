@@ -31,7 +31,13 @@ pub enum Decision {
 }
 
 /// Whether the user must be asked: not for first-party clients, nor when a
-/// remembered consent covers every requested scope.
+/// remembered consent covers every requested scope (`offline_access`
+/// included: OIDC Core §11 wants consent for it, and a remembered one is
+/// consent). `prompt=consent` asks even so, OIDC Core §3.1.2.1: "The
+/// Authorization Server SHOULD prompt the End-User for consent". A
+/// first-party client is the server's own app, whose access the operator
+/// allowed when registering it, so it is never asked, prompt or not (as
+/// Keycloak does for clients that do not require consent).
 pub async fn needed(
     state: &AppState,
     request: &AuthorizationRequest,
@@ -39,6 +45,9 @@ pub async fn needed(
 ) -> Result<bool, DbErr> {
     if request.client.first_party {
         return Ok(false);
+    }
+    if request.openid.prompt.consent {
+        return Ok(true);
     }
     let granted = remembered(state, user.id, &request.client.id).await?;
     Ok(!request.scopes.is_subset(&granted))

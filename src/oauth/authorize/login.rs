@@ -23,6 +23,41 @@ use crate::web::session::{self, Session};
 /// The one message for every failed login: it never says which field was wrong.
 const FAILED: &str = "Invalid username or password.";
 
+/// Whether the person signed in to `session` must sign in again for this
+/// request (`prompt=login`, or `max_age` passed).
+pub fn required_again(state: &AppState, request: &AuthorizationRequest, session: &Session) -> bool {
+    request
+        .openid
+        .reauthentication_needed(session.record.auth_time, state.clock.now())
+}
+
+/// The form as a request first shows it: for a new sign-in, or again for
+/// the person of `signed_in` (a re-authentication). The username field
+/// holds the request's `login_hint` (OIDC Core §3.1.2.1), else the
+/// signed-in person's name.
+pub fn ask(
+    state: &AppState,
+    jar: &CookieJar,
+    request: &AuthorizationRequest,
+    signed_in: Option<&Session>,
+) -> Response {
+    let username = match (&request.openid.login_hint, signed_in) {
+        (Some(hint), _) => hint.as_str(),
+        (None, Some(session)) => session.user.username.as_str(),
+        (None, None) => "",
+    };
+    page(
+        state,
+        jar,
+        request,
+        username,
+        None,
+        StatusCode::OK,
+        signed_in.is_some(),
+    )
+}
+
+/// The form again, with `error` if there is one.
 pub fn show(
     state: &AppState,
     jar: &CookieJar,
@@ -30,6 +65,18 @@ pub fn show(
     username: &str,
     error: Option<&str>,
     status: StatusCode,
+) -> Response {
+    page(state, jar, request, username, error, status, false)
+}
+
+fn page(
+    state: &AppState,
+    jar: &CookieJar,
+    request: &AuthorizationRequest,
+    username: &str,
+    error: Option<&str>,
+    status: StatusCode,
+    reauthenticate: bool,
 ) -> Response {
     let csrf_token = session::login_csrf(state, jar);
     render_form(
@@ -39,6 +86,7 @@ pub fn show(
             csrf_token: &csrf_token,
             username,
             error,
+            reauthenticate,
         },
         status,
         Some(request.target.redirect_uri()),
@@ -101,8 +149,9 @@ fn wait_in_words(seconds: i64) -> String {
     }
 }
 
-/// A new session for the person who signed in, or the page to show instead
-/// (the form again, or an error).
+/// The session of the person who signed in (the browser's own, if it was
+/// already theirs: a re-authentication), or the page to show instead (the
+/// form again, or an error).
 pub async fn submit(
     state: &AppState,
     jar: &CookieJar,
@@ -161,7 +210,7 @@ pub async fn submit(
     if let Err(e) = throttle::remember_device(state, jar, user.id, known_device).await {
         return Err(internal_page("remembering the browser failed", e));
     }
-    let session = session::start(state, jar, user, state.clock.now())
+    let session = session::sign_in(state, jar, user, state.clock.now())
         .await
         .map_err(|e| internal_page("starting a session failed", e))?;
     info!(user_id = %session.user.id, "signed in");

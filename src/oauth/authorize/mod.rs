@@ -9,6 +9,7 @@
 
 mod consent;
 mod login;
+mod openid;
 mod redirect;
 mod request;
 
@@ -39,9 +40,13 @@ pub async fn get(req: &Request, jar: &CookieJar, state: Data<&AppState>) -> Resp
         Ok(r) => r,
         Err(e) => return e.into_response(&state, StatusCode::FOUND),
     };
+    let status = StatusCode::FOUND;
     match session::current(&state, jar).await {
-        Ok(Some(session)) => proceed(&state, &request, &session, StatusCode::FOUND).await,
-        Ok(None) => login::show(&state, jar, &request, "", None, StatusCode::OK),
+        Ok(Some(session)) if login::required_again(&state, &request, &session) => {
+            ask_login(&state, jar, &request, Some(&session), status)
+        }
+        Ok(Some(session)) => proceed(&state, &request, &session, status).await,
+        Ok(None) => ask_login(&state, jar, &request, None, status),
         Err(e) => internal_page("session lookup failed", e),
     }
 }
@@ -95,6 +100,34 @@ pub async fn post(req: &Request, jar: &CookieJar, body: Body, state: Data<&AppSt
     }
 }
 
+/// The login form: for a first sign-in, or again for the person of
+/// `signed_in`. OIDC Core §3.1.2.1, prompt=none: "The Authorization Server
+/// MUST NOT display any authentication or consent user interface pages";
+/// §3.1.2.6: login_required, "The Authorization Server requires End-User
+/// authentication."
+fn ask_login(
+    state: &AppState,
+    jar: &CookieJar,
+    request: &AuthorizationRequest,
+    signed_in: Option<&Session>,
+    status: StatusCode,
+) -> Response {
+    if request.openid.prompt.none {
+        let description = match signed_in {
+            Some(_) => "the user must sign in again (max_age has passed)",
+            None => "the user is not signed in",
+        };
+        return refuse(
+            state,
+            request,
+            AuthorizeErrorCode::LoginRequired,
+            description,
+            status,
+        );
+    }
+    login::ask(state, jar, request, signed_in)
+}
+
 /// A signed-in user: consent if needed, else straight back with a code.
 async fn proceed(
     state: &AppState,
@@ -103,6 +136,15 @@ async fn proceed(
     status: StatusCode,
 ) -> Response {
     match consent::needed(state, request, &session.user).await {
+        // OIDC Core §3.1.2.6: consent_required, "The Authorization Server
+        // requires End-User consent" and prompt=none forbids asking.
+        Ok(true) if request.openid.prompt.none => refuse(
+            state,
+            request,
+            AuthorizeErrorCode::ConsentRequired,
+            "the user has not allowed these scopes for this client",
+            status,
+        ),
         Ok(true) => consent::show(request, session),
         Ok(false) => issue_code(state, request, session, status).await,
         Err(e) => internal_page("consent lookup failed", e),
@@ -110,7 +152,10 @@ async fn proceed(
 }
 
 /// 256 random bits, stored hashed, bound to client, redirect URI, PKCE
-/// challenge, user, scopes and browser session, alive for `code_ttl`.
+/// challenge, user, scopes and browser session (with its `sid` and sign-in
+/// time, and the request's `nonce`, for the ID token), alive for
+/// `code_ttl`. The session remembers the client, so that signing out can
+/// tell it (OpenID Connect Back-Channel Logout 1.0).
 async fn issue_code(
     state: &AppState,
     request: &AuthorizationRequest,
@@ -134,8 +179,16 @@ async fn issue_code(
         expires_at: now + state.settings.code_ttl,
         redeemed_at: None,
         session_hash: Some(session.record.id_hash.clone()),
+        nonce: request.openid.nonce.clone(),
+        auth_time: Some(session.record.auth_time),
+        sid: Some(session.record.sid.clone()),
     };
-    if let Err(e) = store::codes::insert(&state.db, record).await {
+    let stored = async {
+        store::sessions::add_client(&state.db, &session.record.id_hash, &record.client_id, now)
+            .await?;
+        store::codes::insert(&state.db, record).await
+    };
+    if let Err(e) = stored.await {
         tracing::error!(error.cause_chain = ?e, "storing an authorization code failed");
         return refuse(
             state,

@@ -8,8 +8,9 @@ use std::sync::Arc;
 use poem::http::StatusCode;
 use poem::{IntoResponse, Request, Response};
 
-use super::redirect::{AuthorizeRedirectError, ValidatedRedirect};
-use crate::domain::{Client, GrantType, ScopeSet};
+use super::openid::OpenIdParams;
+use super::redirect::{AuthorizeRedirectError, Refusal, ResponseMode, ValidatedRedirect};
+use crate::domain::{Client, GrantType, Scope, ScopeSet};
 use crate::oauth::client_auth::find_client;
 use crate::oauth::error::{AuthorizeErrorCode, AuthorizePageError};
 use crate::oauth::params::Params;
@@ -26,6 +27,7 @@ pub struct AuthorizationRequest {
     pub redirect_uri_sent: bool,
     pub scopes: ScopeSet,
     pub code_challenge: Option<String>,
+    pub openid: OpenIdParams,
     /// Where the login and consent forms post: this same URL.
     pub action: String,
 }
@@ -55,6 +57,11 @@ impl Rejection {
 pub async fn validate(state: &AppState, req: &Request) -> Result<AuthorizationRequest, Rejection> {
     let params = Params::parse(req.uri().query().unwrap_or("").as_bytes());
     let (client, target) = validate_client_and_redirect(state, &params).await?;
+    // Form Post Response Mode §2: the mode is read first, so that every
+    // later error travels the way the client asked. An unsupported mode
+    // is itself answered in the default mode, query.
+    let mode = ResponseMode::requested(&params);
+    let target = target.with_mode(mode.unwrap_or_default());
     let refuse = |code, description: Cow<'static, str>| {
         Rejection::Redirect(AuthorizeRedirectError {
             code,
@@ -70,6 +77,7 @@ pub async fn validate(state: &AppState, req: &Request) -> Result<AuthorizationRe
         ));
     }
     check_response_type(&params).map_err(|(c, d)| refuse(c, d.into()))?;
+    mode.map_err(|(c, d)| refuse(c, d.into()))?;
     check_client_may_use_code(&client).map_err(|(c, d)| refuse(c, d.into()))?;
     let scopes = requested_scopes(&params, &client).map_err(|(c, d)| refuse(c, d.into()))?;
     let pkce_optional = state
@@ -79,12 +87,14 @@ pub async fn validate(state: &AppState, req: &Request) -> Result<AuthorizationRe
         .any(|id| *id == client.id);
     let code_challenge =
         pkce_challenge(&params, &client, pkce_optional).map_err(|(c, d)| refuse(c, d.into()))?;
+    let openid = OpenIdParams::parse(&params).map_err(|(c, d)| refuse(c, d.into()))?;
     Ok(AuthorizationRequest {
         redirect_uri_sent: params.get("redirect_uri").is_some(),
         client,
         target,
         scopes,
         code_challenge,
+        openid,
         action: req
             .uri()
             .path_and_query()
@@ -126,9 +136,6 @@ async fn validate_client_and_redirect(
     Ok((client, target))
 }
 
-/// A refusal to send back: the error code and its description.
-type Refusal = (AuthorizeErrorCode, &'static str);
-
 fn check_no_duplicates(params: &Params) -> Result<(), Refusal> {
     match params.duplicate() {
         Some(_) => Err((
@@ -165,8 +172,19 @@ fn check_client_may_use_code(client: &Client) -> Result<(), Refusal> {
 }
 
 /// The `scope` parameter within the client's scopes; absent or empty
-/// means all of them.
+/// means all of them. `offline_access` is an OpenID Connect scope (OIDC
+/// Core §11), and without `openid` "the behavior is entirely unspecified"
+/// (§3.1.2.1): like node-oidc-provider, it is then dropped, as RFC 6749
+/// §3.3 lets a server grant less than asked.
 fn requested_scopes(params: &Params, client: &Client) -> Result<ScopeSet, Refusal> {
+    let scopes = within_client(params, client)?;
+    if scopes.contains(Scope::OfflineAccess) && !scopes.contains(Scope::OpenId) {
+        return Ok(scopes.without(&[Scope::OfflineAccess].into_iter().collect()));
+    }
+    Ok(scopes)
+}
+
+fn within_client(params: &Params, client: &Client) -> Result<ScopeSet, Refusal> {
     let Some(raw) = params.get("scope") else {
         return Ok(client.scopes.clone());
     };

@@ -3,11 +3,12 @@
 use tracing::info;
 
 use crate::auth::Subject;
-use crate::domain::{GrantType, ScopeSet};
+use crate::domain::{GrantType, Scope, ScopeSet};
 use crate::metrics::SecurityEvent;
 use crate::oauth::client_auth::AuthenticatedClient;
 use crate::oauth::error::TokenError;
-use crate::oauth::issue::{self, Issue, TokenResponse};
+use crate::oauth::id_token::IdTokenRequest;
+use crate::oauth::issue::{self, Issue, SignIn, TokenResponse};
 use crate::oauth::params::Params;
 use crate::oauth::pkce;
 use crate::secrets::lookup_hash;
@@ -87,7 +88,20 @@ pub async fn exchange(
     // tokens die with the grant it revokes, and a crash in between leaves
     // a refresh token nobody has seen. Two round trips, where a
     // transaction would take four.
-    let response = issue::issue_in_session(
+    let sign_in = SignIn {
+        session_hash: stored.session_hash.as_deref(),
+        auth_time: stored.auth_time,
+        sid: stored.sid.as_deref(),
+    };
+    // OIDC Core §3.1.3.3: an ID token when the grant holds `openid`.
+    let id_token = scopes.contains(Scope::OpenId).then_some(IdTokenRequest {
+        user: &user,
+        alg: client.id_token_alg,
+        nonce: stored.nonce.as_deref(),
+        auth_time: sign_in.auth_time,
+        sid: sign_in.sid,
+    });
+    let response = issue::issue(
         state,
         &state.db,
         Issue {
@@ -100,8 +114,9 @@ pub async fn exchange(
             scopes: &scopes,
             refresh_scopes: client.may_use(GrantType::RefreshToken).then_some(&scopes),
             grant_id: stored.grant_id,
+            sign_in,
+            id_token,
         },
-        stored.session_hash.as_deref(),
         now,
     )
     .await?;

@@ -7,10 +7,11 @@ use uuid::Uuid;
 
 use super::requested_scopes;
 use crate::auth::Subject;
-use crate::domain::GrantType;
+use crate::domain::{GrantType, Scope};
 use crate::oauth::client_auth::AuthenticatedClient;
 use crate::oauth::error::{TokenError, TokenErrorCode};
-use crate::oauth::issue::{self, Issue, TokenResponse};
+use crate::oauth::id_token::IdTokenRequest;
+use crate::oauth::issue::{self, Issue, SignIn, TokenResponse};
 use crate::oauth::params::Params;
 use crate::oauth::throttle::{self, Attempt};
 use crate::secrets::{PasswordError, SecretString};
@@ -64,6 +65,24 @@ pub async fn exchange(
         return Err(TokenError::invalid_grant("invalid username or password"));
     };
     throttle::succeeded(state, &attempt).await?;
+    let now = state.clock.now();
+    // Not OIDC's flow, but the password just checked is a sign-in: when the
+    // token holds `openid`, an ID token says who signed in and when, so a
+    // first-party app reads the person the same way whichever grant it
+    // used. No browser session: no `sid`; no authorization request: no
+    // `nonce`. The refresh token keeps `auth_time` for refreshed ID tokens.
+    let sign_in = SignIn {
+        session_hash: None,
+        auth_time: Some(now),
+        sid: None,
+    };
+    let id_token = scopes.contains(Scope::OpenId).then_some(IdTokenRequest {
+        user: &user,
+        alg: client.id_token_alg,
+        nonce: None,
+        auth_time: sign_in.auth_time,
+        sid: None,
+    });
     issue::issue(
         state,
         &state.db,
@@ -77,8 +96,10 @@ pub async fn exchange(
             scopes: &scopes,
             refresh_scopes: client.may_use(GrantType::RefreshToken).then_some(&scopes),
             grant_id: Uuid::new_v4(),
+            sign_in,
+            id_token,
         },
-        state.clock.now(),
+        now,
     )
     .await
 }

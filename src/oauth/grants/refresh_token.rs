@@ -3,11 +3,12 @@
 
 use super::requested_scopes;
 use crate::auth::Subject;
-use crate::domain::{GrantType, ScopeSet};
+use crate::domain::{GrantType, Scope, ScopeSet};
 use crate::metrics::SecurityEvent;
 use crate::oauth::client_auth::AuthenticatedClient;
 use crate::oauth::error::TokenError;
-use crate::oauth::issue::{self, Issue, TokenResponse};
+use crate::oauth::id_token::IdTokenRequest;
+use crate::oauth::issue::{self, Issue, SignIn, TokenResponse};
 use crate::oauth::params::Params;
 use crate::secrets::lookup_hash;
 use crate::state::AppState;
@@ -54,26 +55,46 @@ pub async fn exchange(
         ScopeSet::parse(&stored.scopes).map_err(|e| TokenError::server(anyhow::anyhow!(e)))?;
     // RFC 6749 §6: a narrower scope may be asked, never a wider one.
     let scopes = requested_scopes(params, &original)?;
-    let subject = match stored.user_id {
-        Some(user_id) => {
-            let user = store::users::find(&state.db, user_id)
+    let user = match stored.user_id {
+        Some(user_id) => Some(
+            store::users::find(&state.db, user_id)
                 .await?
-                .ok_or_else(|| TokenError::invalid_grant("the user no longer exists"))?;
-            Subject::User {
-                id: user.id,
-                username: user.username,
-            }
-        }
+                .ok_or_else(|| TokenError::invalid_grant("the user no longer exists"))?,
+        ),
+        None => None,
+    };
+    let subject = match &user {
+        Some(user) => Subject::User {
+            id: user.id,
+            username: user.username.clone(),
+        },
         None => Subject::Client {
             client_id: stored.client_id.clone(),
         },
     };
+    // The rotated token keeps its family's sign-in: logout still reaches
+    // it, and the ID token below keeps the first `auth_time`.
+    let sign_in = SignIn {
+        session_hash: stored.session_hash.as_deref(),
+        auth_time: stored.auth_time,
+        sid: stored.sid.as_deref(),
+    };
+    // OIDC Core §12.2: a refresh may return a new ID token; its `sub` and
+    // `auth_time` are the original's, and it carries no `nonce`.
+    let id_token = match &user {
+        Some(user) if scopes.contains(Scope::OpenId) => Some(IdTokenRequest {
+            user,
+            alg: client.id_token_alg,
+            nonce: None,
+            auth_time: sign_in.auth_time,
+            sid: sign_in.sid,
+        }),
+        _ => None,
+    };
 
     // New tokens first, then the old one spent, as in the code grant: a
     // loser's new refresh token dies with the family it revokes.
-    // The rotated token stays in its family's session, so that logout
-    // still reaches it.
-    let response = issue::issue_in_session(
+    let response = issue::issue(
         state,
         &state.db,
         Issue {
@@ -83,8 +104,9 @@ pub async fn exchange(
             scopes: &scopes,
             refresh_scopes: Some(&original),
             grant_id: stored.grant_id,
+            sign_in,
+            id_token,
         },
-        stored.session_hash.as_deref(),
         now,
     )
     .await?;

@@ -6,6 +6,7 @@ pub mod binary;
 pub mod browser;
 pub mod instances;
 pub mod oauth;
+pub mod oidc;
 
 use std::sync::LazyLock;
 
@@ -136,6 +137,7 @@ impl TestApp {
             &self.state.db,
             username,
             password.clone(),
+            manage::ProfileRequest::default(),
             self.clock().now(),
         )
         .await

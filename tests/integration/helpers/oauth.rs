@@ -28,6 +28,10 @@ pub struct ClientSpec {
     pub client_id: Option<String>,
     /// A resource server, which may introspect other clients' tokens.
     pub introspect: bool,
+    /// `RS256` (the default when `None`) or `ES256`.
+    pub id_token_alg: Option<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub backchannel_logout_uri: Option<String>,
 }
 
 impl Default for ClientSpec {
@@ -40,6 +44,9 @@ impl Default for ClientSpec {
             grants: vec![],
             client_id: None,
             introspect: false,
+            id_token_alg: None,
+            post_logout_redirect_uris: vec![],
+            backchannel_logout_uri: None,
         }
     }
 }
@@ -77,6 +84,21 @@ impl ClientSpec {
         self
     }
 
+    pub fn id_token_alg(mut self, alg: &str) -> Self {
+        self.id_token_alg = Some(alg.to_owned());
+        self
+    }
+
+    pub fn post_logout_redirect_uris(mut self, uris: &[&str]) -> Self {
+        self.post_logout_redirect_uris = uris.iter().map(|u| (*u).to_owned()).collect();
+        self
+    }
+
+    pub fn backchannel_logout_uri(mut self, uri: &str) -> Self {
+        self.backchannel_logout_uri = Some(uri.to_owned());
+        self
+    }
+
     pub fn redirect_uris(mut self, uris: &[&str]) -> Self {
         self.redirect_uris = uris.iter().map(|u| (*u).to_owned()).collect();
         self
@@ -97,6 +119,9 @@ impl TestApp {
                 first_party: spec.first_party,
                 client_id: spec.client_id,
                 introspect: spec.introspect,
+                id_token_alg: spec.id_token_alg,
+                post_logout_redirect_uris: spec.post_logout_redirect_uris,
+                backchannel_logout_uri: spec.backchannel_logout_uri,
             },
             self.clock().now(),
         )
