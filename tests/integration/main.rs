@@ -34,6 +34,7 @@ mod oidc_discovery;
 mod oidc_grants;
 mod oidc_logout;
 mod oidc_relying_party;
+mod oidc_sign_in_out;
 mod oidc_tokens;
 mod oidc_userinfo;
 mod ops;
