@@ -4,6 +4,8 @@
 pub mod api;
 /// Who is calling the resource API: credentials to a `Principal`.
 pub mod auth;
+/// Back-Channel Logout: telling clients that a browser session ended.
+pub mod backchannel;
 /// A bounded time-to-live cache for hot, rarely changing rows.
 pub mod cache;
 /// The command line: serve, migrate and the management verbs.

@@ -51,14 +51,40 @@ pub const HOUSEKEEPING_TABLES: [&str; 5] = [
     "signing_key_private_halves",
 ];
 
+/// What became of one Back-Channel Logout token: the values of the
+/// `outcome` label of `tollgate_backchannel_logout_total`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BackchannelOutcome {
+    /// The client answered 2xx.
+    Delivered,
+    /// Refused, unreachable after every attempt, or never signed.
+    Failed,
+    /// Not sent: the queue was full.
+    Dropped,
+}
+
+impl BackchannelOutcome {
+    pub const ALL: [Self; 3] = [Self::Delivered, Self::Failed, Self::Dropped];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Delivered => "delivered",
+            Self::Failed => "failed",
+            Self::Dropped => "dropped",
+        }
+    }
+}
+
 /// Request counts and latencies by method, route and status; security
-/// events by kind; rows deleted by housekeeping, by table.
+/// events by kind; rows deleted by housekeeping, by table; back-channel
+/// logout tokens by outcome.
 pub struct Metrics {
     registry: Registry,
     requests: IntCounterVec,
     latency: HistogramVec,
     security_events: IntCounterVec,
     deleted: IntCounterVec,
+    backchannel: IntCounterVec,
 }
 
 impl Metrics {
@@ -107,6 +133,20 @@ impl Metrics {
         registry
             .register(Box::new(deleted.clone()))
             .expect("registered once");
+        let backchannel = IntCounterVec::new(
+            Opts::new(
+                "tollgate_backchannel_logout_total",
+                "Back-Channel Logout tokens, by what became of them",
+            ),
+            &["outcome"],
+        )
+        .expect("valid counter");
+        for outcome in BackchannelOutcome::ALL {
+            backchannel.with_label_values(&[outcome.as_str()]);
+        }
+        registry
+            .register(Box::new(backchannel.clone()))
+            .expect("registered once");
         registry
             .register(Box::new(requests.clone()))
             .expect("registered once");
@@ -119,7 +159,15 @@ impl Metrics {
             latency,
             security_events,
             deleted,
+            backchannel,
         }
+    }
+
+    /// Counts `tokens` back-channel logout tokens that ended as `outcome`.
+    pub fn backchannel_logout(&self, outcome: BackchannelOutcome, tokens: u64) {
+        self.backchannel
+            .with_label_values(&[outcome.as_str()])
+            .inc_by(tokens);
     }
 
     pub fn security_event(&self, event: SecurityEvent) {

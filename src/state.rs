@@ -10,6 +10,7 @@ use tracing::warn;
 
 use crate::auth::Authenticator;
 use crate::auth::revocations::Denylist;
+use crate::backchannel::{Backchannel, Policy as BackchannelPolicy};
 use crate::cache::TtlCache;
 use crate::clock::Clock;
 use crate::config::Settings;
@@ -39,6 +40,8 @@ pub struct AppState {
     /// Remembered consents by `user|client`. Consents only grow, so a stale
     /// entry can at worst show the consent page once more.
     pub consent_cache: Arc<TtlCache<ScopeSet>>,
+    /// Tells clients that a browser session ended (Back-Channel Logout).
+    pub backchannel: Arc<Backchannel>,
 }
 
 /// Client registrations change only through the command line; a running
@@ -71,6 +74,15 @@ impl AppState {
             keys.clone(),
             denylist.clone(),
         ));
+        let metrics = Arc::new(Metrics::new());
+        let backchannel = Arc::new(Backchannel::start(
+            db.clone(),
+            settings.clone(),
+            keys.clone(),
+            clock.clone(),
+            metrics.clone(),
+            BackchannelPolicy::default(),
+        ));
         Ok(Self {
             passwords: Arc::new(PasswordPool::new(
                 settings.password_workers,
@@ -79,13 +91,14 @@ impl AppState {
             db,
             settings,
             clock,
-            metrics: Arc::new(Metrics::new()),
+            metrics,
             keys,
             denylist,
             auth,
             read_cache: Arc::new(ReadCache::default()),
             client_cache: Arc::new(TtlCache::new(CLIENT_CACHE_TTL, 1024)),
             consent_cache: Arc::new(TtlCache::new(CLIENT_CACHE_TTL, 16_384)),
+            backchannel,
         })
     }
 

@@ -79,16 +79,18 @@ pub async fn expire_session(
     Ok(result.rows_affected)
 }
 
-/// The grants of the session's redeemed codes: their access tokens may
-/// still be live even when the client holds no refresh token.
+/// The grants of the session's redeemed codes, each with its scopes: their
+/// access tokens may still be live even when the client holds no refresh
+/// token.
 pub async fn redeemed_grants_of_session(
     db: &impl ConnectionTrait,
     session_hash: &str,
-) -> Result<Vec<Uuid>, DbErr> {
+) -> Result<Vec<(Uuid, String)>, DbErr> {
     use authorization_code::Column as C;
     authorization_code::Entity::find()
         .select_only()
         .column(C::GrantId)
+        .column(C::Scopes)
         .distinct()
         .filter(C::SessionHash.eq(session_hash))
         .filter(C::RedeemedAt.is_not_null())

@@ -68,15 +68,18 @@ pub async fn revoke_grant(
     Ok(result.rows_affected)
 }
 
-/// The grants with an unrevoked refresh token from this browser session.
+/// The grants with an unrevoked refresh token from this browser session,
+/// each with its scopes (one row per grant: a rotation family keeps its
+/// scopes).
 pub async fn live_grants_of_session(
     db: &impl ConnectionTrait,
     session_hash: &str,
-) -> Result<Vec<Uuid>, DbErr> {
+) -> Result<Vec<(Uuid, String)>, DbErr> {
     use refresh_token::Column as C;
     refresh_token::Entity::find()
         .select_only()
         .column(C::GrantId)
+        .column(C::Scopes)
         .distinct()
         .filter(C::SessionHash.eq(session_hash))
         .filter(C::RevokedAt.is_null())
@@ -85,21 +88,23 @@ pub async fn live_grants_of_session(
         .await
 }
 
-/// Revokes every refresh token issued under this browser session, in one
-/// statement; returns how many.
+/// Revokes every refresh token issued under this browser session, but for
+/// those of the grants in `keep`, in one statement; returns how many.
 pub async fn revoke_session(
     db: &impl ConnectionTrait,
     session_hash: &str,
+    keep: &[Uuid],
     now: DateTime<Utc>,
 ) -> Result<u64, DbErr> {
     use refresh_token::Column as C;
-    let result = refresh_token::Entity::update_many()
+    let mut update = refresh_token::Entity::update_many()
         .col_expr(C::RevokedAt, Expr::value(now))
         .filter(C::SessionHash.eq(session_hash))
-        .filter(C::RevokedAt.is_null())
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected)
+        .filter(C::RevokedAt.is_null());
+    if !keep.is_empty() {
+        update = update.filter(C::GrantId.is_not_in(keep.iter().copied()));
+    }
+    Ok(update.exec(db).await?.rows_affected)
 }
 
 /// Deletes up to `limit` refresh tokens past their expiry, or used or

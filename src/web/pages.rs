@@ -48,13 +48,30 @@ pub struct ErrorPage<'a> {
     pub request_id: &'a str,
 }
 
+/// Asks the signed-in person to confirm signing out (RP-Initiated Logout
+/// 1.0 §2: without a valid hint, the OP asks).
 #[derive(Template)]
 #[template(path = "logout.html")]
 pub struct LogoutPage<'a> {
-    pub username: Option<&'a str>,
+    pub username: &'a str,
+    pub action: &'a str,
     pub csrf_token: &'a str,
-    pub signed_out: bool,
+    /// Where the form's answer sends the person afterwards, carried as
+    /// hidden fields (and validated again when they come back).
+    pub return_to: Option<ReturnTo<'a>>,
 }
+
+/// A validated post-logout redirect, as the logout form carries it.
+pub struct ReturnTo<'a> {
+    pub client_id: &'a str,
+    pub client_name: &'a str,
+    pub post_logout_redirect_uri: &'a str,
+    pub state: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "signed_out.html")]
+pub struct SignedOutPage;
 
 /// The response of Form Post Response Mode: hidden fields posted to the
 /// client's redirect URI by [`FORM_POST_SCRIPT`], or by the person

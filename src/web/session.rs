@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use super::cookies::{self, CookieName};
 use crate::auth::access_token;
+use crate::domain::Scope;
 use crate::secrets::{TokenKind, generate_token, lookup_hash};
 use crate::state::AppState;
 use crate::store;
@@ -70,8 +71,14 @@ pub async fn sign_in(
             Ok(same)
         }
         Some(other) => {
+            // Another person signing in on this browser ends the first
+            // one's session: its clients hear so (Back-Channel Logout 1.0
+            // §2). Read before the delete, which takes the rows with it.
+            let ended = state.backchannel.session_ending(&other.record).await?;
             store::sessions::delete(&state.db, other.record).await?;
-            start(state, jar, user, now).await
+            let session = start(state, jar, user, now).await?;
+            state.backchannel.notify(ended);
+            Ok(session)
         }
         None => start(state, jar, user, now).await,
     }
@@ -106,29 +113,34 @@ async fn start(
     Ok(Session { record, user })
 }
 
-/// Ends the session, revoking the grants made under it, and clears the
-/// cookie. Revocation comes first: if it fails, the session stays and the
-/// person can try again. (An expired session is only deleted, in
-/// [`current`] and by housekeeping: its grants outlive it.)
+/// Ends the session, revoking the grants made under it, clears the cookie
+/// and tells the session's clients (Back-Channel Logout 1.0). Revocation
+/// comes first: if it fails, the session stays and the person can try
+/// again. (An expired session is only deleted, in [`current`] and by
+/// housekeeping: its grants outlive it.)
 pub async fn end(state: &AppState, jar: &CookieJar, session: Session) -> Result<(), DbErr> {
     let grants = revoke_grants(state, &session.record.id_hash, state.clock.now()).await?;
     info!(user_id = %session.user.id, grants, "session ended; its grants revoked");
+    // Read before the delete: the rows naming its clients go with it.
+    let ended = state.backchannel.session_ending(&session.record).await?;
     store::sessions::delete(&state.db, session.record).await?;
     cookies::remove(&state.settings, jar, CookieName::Session);
+    state.backchannel.notify(ended);
     Ok(())
 }
 
-/// Revokes every grant made under the browser session with this id hash.
-/// RFC 9700 §4.14.2: "Authorization servers MAY revoke refresh tokens
-/// automatically in case of a security event, such as: password change;
-/// logout at the authorization server." Its refresh tokens go in one
-/// statement, its access tokens through the denylist, one entry per grant
-/// (a session has a few), the entry `oauth::issue::revoke_grant` makes on
-/// a replay. Its unredeemed codes are expired first, so none of them can
-/// still become tokens: a redemption racing this either inserts its
-/// refresh token before the revoking UPDATE, or finds its code expired
-/// when it tries to spend it, and then revokes its own grant. Returns how
-/// many grants.
+/// Revokes the grants made under the browser session with this id hash,
+/// but for those holding `offline_access`. RFC 9700 §4.14.2:
+/// "Authorization servers MAY revoke refresh tokens automatically in case
+/// of a security event, such as: password change; logout at the
+/// authorization server." Its refresh tokens go in one statement, its
+/// access tokens through the denylist, one entry per grant (a session has
+/// a few), the entry `oauth::issue::revoke_grant` makes on a replay. Its
+/// unredeemed codes are expired first, all of them, so none can still
+/// become tokens: a redemption racing this either inserts its refresh
+/// token before the revoking UPDATE, or finds its code expired when it
+/// tries to spend it, and then revokes its own grant. Returns how many
+/// grants it revoked.
 pub async fn revoke_grants(
     state: &AppState,
     session_hash: &str,
@@ -136,22 +148,40 @@ pub async fn revoke_grants(
 ) -> Result<usize, DbErr> {
     let db = &state.db;
     store::codes::expire_session(db, session_hash, now).await?;
-    let mut grants: BTreeSet<Uuid> =
-        store::refresh_tokens::live_grants_of_session(db, session_hash)
-            .await?
-            .into_iter()
-            .collect();
+    let mut grants = store::refresh_tokens::live_grants_of_session(db, session_hash).await?;
     grants.extend(store::codes::redeemed_grants_of_session(db, session_hash).await?);
-    store::refresh_tokens::revoke_session(db, session_hash, now).await?;
+    // OIDC Core §11: offline access is for "when the End-User is not
+    // present (not logged in)", so such a grant outlives the session.
+    let offline: BTreeSet<Uuid> = grants
+        .iter()
+        .filter(|(_, scopes)| holds_offline_access(scopes))
+        .map(|(grant_id, _)| *grant_id)
+        .collect();
+    let revoked: BTreeSet<Uuid> = grants
+        .into_iter()
+        .map(|(grant_id, _)| grant_id)
+        .filter(|grant_id| !offline.contains(grant_id))
+        .collect();
+    let keep: Vec<Uuid> = offline.into_iter().collect();
+    store::refresh_tokens::revoke_session(db, session_hash, &keep, now).await?;
     // No access token of these grants outlives this.
     let until = access_token::accepted_until(now, state.settings.access_token_ttl);
-    for grant_id in &grants {
+    for grant_id in &revoked {
         state
             .denylist
             .revoke(db, &grant_id.to_string(), until, now)
             .await?;
     }
-    Ok(grants.len())
+    Ok(revoked.len())
+}
+
+/// Whether a stored, space-delimited scope list holds `offline_access`.
+/// Read as words rather than parsed, so that a scope retired since cannot
+/// make a stored list unreadable.
+fn holds_offline_access(scopes: &str) -> bool {
+    scopes
+        .split(' ')
+        .any(|s| s == Scope::OfflineAccess.as_str())
 }
 
 /// The login form's CSRF token: reuses the browser's cookie if it has one,
