@@ -287,6 +287,7 @@ try {
   step('with JavaScript off, the form_post page\'s button brought the person back; claims shown');
 
   if (process.env.SCREENSHOT_ON_SUCCESS) {
+    for (const line of done) console.log(`    - ${line}`);
     const files = await screenshot('oidc-rp-passed');
     console.log(`    screenshots: ${files.join(', ')}`);
   }
