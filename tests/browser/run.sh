@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# Real-browser check of the docs explorer: starts `tollgate serve --demo` on
-# a free port with a throwaway SQLite database, then drives /docs in
-# headless Chromium (docs_authorize.mjs): Authorize with the authorization
-# code flow and PKCE, sign in with the printed demo credentials in the
-# popup, and "Try it out" on GET /api/v1/posts, which must answer 200.
+# Real-browser checks: starts `tollgate serve --demo` on a free port with a
+# throwaway SQLite database, then drives it in headless Chromium:
+# - docs_authorize.mjs: /docs → Authorize with the authorization code flow
+#   and PKCE, sign in with the printed demo credentials in the popup, and
+#   "Try it out" on GET /api/v1/posts, which must answer 200;
+# - oidc_rp.mjs: a relying party built on openid-client, registered with
+#   `tollgate client create`, signs the demo user in (form_post, consent,
+#   UserInfo) and out again (end session, back-channel logout), with
+#   JavaScript on and off.
 #
 # Run it from anywhere as `bash tests/browser/run.sh`; it needs no input.
-# It installs what is missing: Debian's chromium (apt-get, as root) and
-# playwright-core (`npm ci` in tests/browser). Screenshots and the server's
-# log stay in a temp directory, printed at the end, when the check fails
-# (or always, with TOLLGATE_BROWSER_KEEP=1).
+# It installs what is missing: Debian's chromium (apt-get, as root) and the
+# locked npm packages (`npm ci` in tests/browser). Screenshots and the
+# server's log stay in a temp directory, printed at the end, when the check
+# fails (or always, with TOLLGATE_BROWSER_KEEP=1).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -49,13 +53,17 @@ fi
 command -v node >/dev/null 2>&1 || die "node is needed (Node.js 20 or later)"
 note "$("$CHROMIUM" --version 2>/dev/null), node $(node --version)"
 
-# npm ci when playwright-core is missing or not the locked version.
+# npm ci when a locked package is missing or not the locked version.
 locked_and_installed='
-    const lock = require(process.argv[1] + "/package-lock.json");
-    const want = lock.packages["node_modules/playwright-core"].version;
-    let have = null;
-    try { have = require(process.argv[1] + "/node_modules/playwright-core/package.json").version; } catch {}
-    process.exit(want === have ? 0 : 1);'
+    const dir = process.argv[1];
+    const lock = require(dir + "/package-lock.json");
+    const same = Object.entries(lock.packages)
+        .filter(([path]) => path.startsWith("node_modules/"))
+        .every(([path, locked]) => {
+            try { return require(`${dir}/${path}/package.json`).version === locked.version; }
+            catch { return false; }
+        });
+    process.exit(same ? 0 : 1);'
 if ! node -e "$locked_and_installed" "$BROWSER_DIR"; then
     note "npm ci in tests/browser"
     (cd "$BROWSER_DIR" && npm ci --no-audit --no-fund --loglevel=error </dev/null)
@@ -101,7 +109,8 @@ base=http://127.0.0.1:$port
 
 phase="starting tollgate serve --demo on $base"
 note "tollgate serve --demo on $base"
-TOLLGATE_DATABASE_URL="sqlite://$WORK/tollgate.db?mode=rwc" TOLLGATE_LOG=info \
+export TOLLGATE_DATABASE_URL="sqlite://$WORK/tollgate.db?mode=rwc"
+TOLLGATE_LOG=info \
     "$BIN" serve --demo --bind "127.0.0.1:$port" --issuer "$base" \
     </dev/null >"$WORK/stdout.txt" 2>"$WORK/server.log" &
 server_pid=$!
@@ -127,4 +136,21 @@ note "Chromium: /docs → Authorize (authorization code + PKCE) → Try it out"
 TOLLGATE_BASE=$base DEMO_USERNAME=$demo_user DEMO_PASSWORD=$demo_password \
     ARTIFACTS_DIR=$WORK CHROMIUM_PATH=$CHROMIUM SCREENSHOT_ON_SUCCESS=${TOLLGATE_BROWSER_KEEP:-} \
     node "$BROWSER_DIR/docs_authorize.mjs" </dev/null
+
+phase='registering the relying party with tollgate client create'
+rp_port=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')
+rp=http://127.0.0.1:$rp_port
+# The real CLI against the server's own database (TOLLGATE_DATABASE_URL).
+"$BIN" client create --name "Browser RP" \
+    --redirect-uri "$rp/callback" \
+    --post-logout-redirect-uri "$rp/signed-out" \
+    --backchannel-logout-uri "$rp/backchannel" \
+    --json </dev/null >"$WORK/rp-client.json"
+
+phase='the relying-party check (oidc_rp.mjs)'
+note "Chromium: relying party on $rp → sign in (form_post) → UserInfo → sign out (back-channel)"
+TOLLGATE_BASE=$base DEMO_USERNAME=$demo_user DEMO_PASSWORD=$demo_password \
+    RP_PORT=$rp_port RP_CLIENT_FILE=$WORK/rp-client.json \
+    ARTIFACTS_DIR=$WORK CHROMIUM_PATH=$CHROMIUM SCREENSHOT_ON_SUCCESS=${TOLLGATE_BROWSER_KEEP:-} \
+    node "$BROWSER_DIR/oidc_rp.mjs" </dev/null
 note "browser check took $((SECONDS - started_at))s in all"
