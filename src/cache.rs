@@ -56,6 +56,10 @@ impl<V> TtlCache<V> {
         map.insert(key.to_owned(), (Instant::now(), value));
     }
 
+    pub fn remove(&self, key: &str) {
+        write_lock(&self.map).remove(key);
+    }
+
     pub fn clear(&self) {
         let mut map = write_lock(&self.map);
         map.clear();

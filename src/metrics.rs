@@ -24,6 +24,15 @@ pub enum SecurityEvent {
     ClientAuthFailed,
     /// A new signing key made current.
     KeyRotated,
+    /// A change made by an operator (command line or admin API): the log
+    /// line names the action, the actor and the target.
+    AdminAction,
+    /// A person changed their own password.
+    PasswordChanged,
+    /// A person took back what they allowed an app (account page).
+    AppRevoked,
+    /// A person ended one of their browser sessions from the account page.
+    SessionRevoked,
 }
 
 impl SecurityEvent {
@@ -37,6 +46,10 @@ impl SecurityEvent {
             Self::RefreshTokenReused => "refresh_token_reused",
             Self::ClientAuthFailed => "client_auth_failed",
             Self::KeyRotated => "key_rotated",
+            Self::AdminAction => "admin_action",
+            Self::PasswordChanged => "password_changed",
+            Self::AppRevoked => "app_revoked",
+            Self::SessionRevoked => "session_revoked",
         }
     }
 }

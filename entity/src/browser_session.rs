@@ -18,6 +18,9 @@ pub struct Model {
     /// When the person last entered their password in this session: the
     /// OIDC `auth_time`.
     pub auth_time: DateTimeUtc,
+    /// The browser's `User-Agent` at sign-in, cut short, for the account page.
+    pub user_agent: Option<String>,
+    pub last_seen_at: DateTimeUtc,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -19,6 +19,8 @@ pub struct Model {
     pub email_verified: bool,
     /// OIDC `updated_at`: when the profile last changed.
     pub updated_at: DateTimeUtc,
+    /// Set while an operator has disabled the account: no sign-in, no tokens.
+    pub disabled_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

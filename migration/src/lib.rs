@@ -15,6 +15,7 @@ mod m20261201_000010_client_introspect;
 mod m20261201_000011_session_grants;
 mod m20261201_000012_create_known_devices;
 mod m20261201_000013_openid_connect;
+mod m20261201_000014_account_admin;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000011_session_grants::Migration),
             Box::new(m20261201_000012_create_known_devices::Migration),
             Box::new(m20261201_000013_openid_connect::Migration),
+            Box::new(m20261201_000014_account_admin::Migration),
         ]
     }
 }

@@ -135,7 +135,14 @@ pub async fn verify(auth: &Authenticator, token: &str) -> Result<AccessTokenClai
     if claims.nbf - LEEWAY.num_seconds() > now_s {
         return Err(Rejection::NotYetValid);
     }
-    if auth.denylist.is_revoked(&claims.jti) || auth.denylist.is_revoked(&claims.gid) {
+    // Client credentials act for no user: their `sub` is the client id.
+    let user = (claims.sub != claims.client_id).then_some(claims.sub.as_str());
+    if auth.denylist.is_revoked(&claims.jti)
+        || auth.denylist.is_revoked(&claims.gid)
+        || auth
+            .denylist
+            .is_cut_off(user, &claims.client_id, claims.iat)
+    {
         return Err(Rejection::Revoked);
     }
     Ok((*claims).clone())

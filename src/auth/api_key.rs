@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 use tracing::{debug, warn};
 use uuid::Uuid;
 
+use super::revocations::Cutoff;
 use super::{AuthError, Authenticator, Principal, Subject};
 use crate::cache::TtlCache;
 use crate::domain::ScopeSet;
@@ -32,7 +33,12 @@ pub struct CachedKey {
     id: Uuid,
     key_hash: String,
     owner_id: Uuid,
+    /// `owner_id` as text, the denylist's key for the owner's cutoff.
+    owner_sub: String,
     owner: String,
+    owner_disabled: bool,
+    /// Unix seconds when this was read from the database.
+    loaded_s: i64,
     scopes: ScopeSet,
     expires_at: Option<DateTime<Utc>>,
     revoked: bool,
@@ -69,6 +75,16 @@ pub async fn authenticate(auth: &Authenticator, presented: &str) -> Result<Princ
         debug!(key_id = %key.id, "api key rejected: revoked");
         return Err(AuthError::InvalidToken("the API key has been revoked"));
     }
+    // A cutoff made after the key was read means the owner was disabled
+    // or deleted since (perhaps at another instance).
+    let owner_cut_off = auth
+        .denylist
+        .cutoff_of(Cutoff::User(&key.owner_sub))
+        .is_some_and(|at| at >= key.loaded_s);
+    if key.owner_disabled || owner_cut_off {
+        debug!(key_id = %key.id, "api key rejected: owner disabled");
+        return Err(AuthError::InvalidToken("the API key's owner is disabled"));
+    }
     if key.expires_at.is_some_and(|at| at <= now) {
         debug!(key_id = %key.id, "api key rejected: expired");
         return Err(AuthError::InvalidToken("the API key has expired"));
@@ -98,7 +114,10 @@ async fn load(auth: &Authenticator, hash: &str) -> Result<Arc<CachedKey>, AuthEr
         id: key.id,
         key_hash: key.key_hash,
         owner_id: owner.id,
+        owner_sub: owner.id.to_string(),
         owner: owner.username,
+        owner_disabled: owner.disabled_at.is_some(),
+        loaded_s: auth.clock.now().timestamp(),
         scopes,
         expires_at: key.expires_at,
         revoked: key.revoked_at.is_some(),

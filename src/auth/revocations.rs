@@ -16,7 +16,93 @@ use crate::store;
 struct Inner {
     /// Revoked `jti`s and grant ids, with when they stop mattering.
     entries: HashMap<String, DateTime<Utc>>,
+    cutoffs: Cutoffs,
     last_seq: i64,
+}
+
+/// A cutoff revokes every token issued to a subject up to a moment: a
+/// disabled user's, a deleted client's, or one user's grants to one app
+/// (a revoked consent). Tokens carry their issue time in whole seconds,
+/// so a token issued in the very second of the cutoff is refused too.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cutoff<'a> {
+    User(&'a str),
+    Client(&'a str),
+    Consent { user: &'a str, client: &'a str },
+}
+
+impl Cutoff<'_> {
+    /// The denylist row's target; the row's `created_at` is the moment.
+    pub fn target(self) -> String {
+        match self {
+            Self::User(user) => format!("user:{user}"),
+            Self::Client(client) => format!("client:{client}"),
+            // A user id is a UUID, so the first space ends it.
+            Self::Consent { user, client } => format!("consent:{user} {client}"),
+        }
+    }
+
+    fn parse(target: &str) -> Option<Cutoff<'_>> {
+        if let Some(user) = target.strip_prefix("user:") {
+            Some(Cutoff::User(user))
+        } else if let Some(client) = target.strip_prefix("client:") {
+            Some(Cutoff::Client(client))
+        } else {
+            let (user, client) = target.strip_prefix("consent:")?.split_once(' ')?;
+            Some(Cutoff::Consent { user, client })
+        }
+    }
+}
+
+/// Cutoffs by subject, looked up without allocating: (cutoff in Unix
+/// seconds, when the entry stops mattering).
+#[derive(Default)]
+struct Cutoffs {
+    users: HashMap<String, (i64, DateTime<Utc>)>,
+    clients: HashMap<String, (i64, DateTime<Utc>)>,
+    consents: HashMap<String, HashMap<String, (i64, DateTime<Utc>)>>,
+}
+
+impl Cutoffs {
+    fn insert(&mut self, cutoff: Cutoff<'_>, at: DateTime<Utc>, expires_at: DateTime<Utc>) {
+        let value = (at.timestamp(), expires_at);
+        let slot = match cutoff {
+            Cutoff::User(user) => self.users.entry(user.to_owned()).or_default(),
+            Cutoff::Client(client) => self.clients.entry(client.to_owned()).or_default(),
+            Cutoff::Consent { user, client } => self
+                .consents
+                .entry(user.to_owned())
+                .or_default()
+                .entry(client.to_owned())
+                .or_default(),
+        };
+        // A later cutoff supersedes an earlier one, never the reverse.
+        if slot.0 <= value.0 {
+            *slot = value;
+        }
+    }
+
+    fn get(&self, cutoff: Cutoff<'_>) -> Option<i64> {
+        let found = match cutoff {
+            Cutoff::User(user) => self.users.get(user),
+            Cutoff::Client(client) => self.clients.get(client),
+            Cutoff::Consent { user, client } => self.consents.get(user)?.get(client),
+        };
+        found.map(|(at, _)| *at)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.users.is_empty() && self.clients.is_empty() && self.consents.is_empty()
+    }
+
+    fn retain_live(&mut self, now: DateTime<Utc>) {
+        self.users.retain(|_, (_, exp)| *exp > now);
+        self.clients.retain(|_, (_, exp)| *exp > now);
+        for per_client in self.consents.values_mut() {
+            per_client.retain(|_, (_, exp)| *exp > now);
+        }
+        self.consents.retain(|_, per_client| !per_client.is_empty());
+    }
 }
 
 #[derive(Default)]
@@ -49,6 +135,44 @@ impl Denylist {
         read_lock(&self.inner).entries.contains_key(target)
     }
 
+    /// Revokes everything issued to `cutoff`'s subject until now. The
+    /// entry must last `expires_at`: until the last access token it can
+    /// match has expired (cutoffs never need to outlive access tokens:
+    /// the same operation revokes refresh tokens and API keys in the
+    /// database).
+    pub async fn cut_off(
+        &self,
+        db: &impl ConnectionTrait,
+        cutoff: Cutoff<'_>,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), DbErr> {
+        store::revocations::upsert(db, &cutoff.target(), expires_at, now).await?;
+        self.write().cutoffs.insert(cutoff, now, expires_at);
+        Ok(())
+    }
+
+    /// Whether a token issued at `issued_at` (Unix seconds) to `user` (if
+    /// it acts for one) through `client` was cut off.
+    pub fn is_cut_off(&self, user: Option<&str>, client: &str, issued_at: i64) -> bool {
+        let inner = read_lock(&self.inner);
+        let cutoffs = &inner.cutoffs;
+        if cutoffs.is_empty() {
+            return false;
+        }
+        let cut = |c: Cutoff<'_>| cutoffs.get(c).is_some_and(|at| issued_at <= at);
+        cut(Cutoff::Client(client))
+            || user.is_some_and(|user| {
+                cut(Cutoff::User(user)) || cut(Cutoff::Consent { user, client })
+            })
+    }
+
+    /// When the latest live cutoff of this subject was made (Unix
+    /// seconds), so that a cache can tell whether it read before it.
+    pub fn cutoff_of(&self, cutoff: Cutoff<'_>) -> Option<i64> {
+        read_lock(&self.inner).cutoffs.get(cutoff)
+    }
+
     /// Picks up revocations made by other instances and forgets expired ones.
     pub async fn sync(&self, db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<(), DbErr> {
         let since = self.read_last_seq();
@@ -57,11 +181,18 @@ impl Denylist {
         let mut inner = self.write();
         for row in rows {
             inner.last_seq = inner.last_seq.max(row.seq);
-            if row.expires_at > now {
-                inner.entries.insert(row.target, row.expires_at);
+            if row.expires_at <= now {
+                continue;
+            }
+            match Cutoff::parse(&row.target) {
+                Some(cutoff) => inner.cutoffs.insert(cutoff, row.created_at, row.expires_at),
+                None => {
+                    inner.entries.insert(row.target, row.expires_at);
+                }
             }
         }
         inner.entries.retain(|_, expires_at| *expires_at > now);
+        inner.cutoffs.retain_live(now);
         Ok(())
     }
 

@@ -45,6 +45,7 @@ pub enum ApiKeyCommand {
 
 pub async fn run(
     db: &DatabaseConnection,
+    settings: &crate::config::Settings,
     cmd: ApiKeyCommand,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
@@ -139,16 +140,18 @@ pub async fn run(
             }
             Ok(())
         }
-        ApiKeyCommand::Revoke { id } => match manage::revoke_api_key(db, id, now).await? {
-            RevokeOutcome::Revoked => {
-                writeln!(out, "revoked API key {id}")?;
-                Ok(())
+        ApiKeyCommand::Revoke { id } => {
+            match manage::revoke_api_key(&manage::Effects::offline(db, settings, now), id).await? {
+                RevokeOutcome::Revoked => {
+                    writeln!(out, "revoked API key {id}")?;
+                    Ok(())
+                }
+                RevokeOutcome::AlreadyRevoked => {
+                    writeln!(out, "API key {id} was already revoked")?;
+                    Ok(())
+                }
+                RevokeOutcome::NotFound => anyhow::bail!("no API key with id {id}"),
             }
-            RevokeOutcome::AlreadyRevoked => {
-                writeln!(out, "API key {id} was already revoked")?;
-                Ok(())
-            }
-            RevokeOutcome::NotFound => anyhow::bail!("no API key with id {id}"),
-        },
+        }
     }
 }

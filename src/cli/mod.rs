@@ -77,7 +77,7 @@ pub async fn run(cli: Cli, input: &mut dyn BufRead, out: &mut dyn Write) -> anyh
         }
         Command::ApiKey(cmd) => {
             let db = open(&settings).await?;
-            api_key::run(&db, cmd, out).await
+            api_key::run(&db, &settings, cmd, out).await
         }
         Command::Keys(cmd) => {
             let db = open(&settings).await?;

@@ -17,10 +17,14 @@ pub enum Scope {
     Email,
     /// OIDC Core §11: a refresh token that outlives the browser session.
     OfflineAccess,
+    /// The admin API. Held by API keys an operator makes and by
+    /// first-party clients acting for themselves (client credentials),
+    /// never granted in a person's sign-in.
+    Admin,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 7] = [
+    pub const ALL: [Scope; 8] = [
         Scope::BlogRead,
         Scope::BlogWrite,
         Scope::BlogAdmin,
@@ -28,6 +32,7 @@ impl Scope {
         Scope::Profile,
         Scope::Email,
         Scope::OfflineAccess,
+        Scope::Admin,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -39,6 +44,7 @@ impl Scope {
             Self::Profile => "profile",
             Self::Email => "email",
             Self::OfflineAccess => "offline_access",
+            Self::Admin => "admin",
         }
     }
 
@@ -61,6 +67,7 @@ impl Scope {
             Self::Profile => "See your username and name",
             Self::Email => "See your email address",
             Self::OfflineAccess => "Keep this access after you sign out, until you revoke it",
+            Self::Admin => "Administer this server: users, apps, keys and sessions",
         }
     }
 
@@ -102,6 +109,17 @@ impl ScopeSet {
             ]
             .into_iter()
             .collect(),
+        )
+    }
+
+    /// What a person's sign-in may be granted of these: all but `admin`.
+    pub fn for_people(&self) -> Self {
+        Self(
+            self.0
+                .iter()
+                .copied()
+                .filter(|s| *s != Scope::Admin)
+                .collect(),
         )
     }
 

@@ -66,6 +66,7 @@ mod tests {
             email: email.map(str::to_owned),
             email_verified: true,
             updated_at: at,
+            disabled_at: None,
         }
     }
 

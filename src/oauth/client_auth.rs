@@ -14,6 +14,7 @@ use tracing::warn;
 
 use super::error::TokenError;
 use super::params::Params;
+use crate::auth::revocations::Cutoff;
 use crate::domain::Client;
 use crate::metrics::SecurityEvent;
 use crate::secrets::lookup_hash_matches;
@@ -26,7 +27,13 @@ const MAX_FORM_BYTES: usize = 16 * 1024;
 /// A client by id, from the cache when fresh (registrations change only
 /// through the command line).
 pub async fn find_client(state: &AppState, client_id: &str) -> Result<Option<Arc<Client>>, DbErr> {
-    if let Some(c) = state.client_cache.get(client_id) {
+    // A client deleted lately (perhaps at another instance) may still be
+    // cached: read the database until the deletion has aged out.
+    let deleted = state
+        .denylist
+        .cutoff_of(Cutoff::Client(client_id))
+        .is_some();
+    if !deleted && let Some(c) = state.client_cache.get(client_id) {
         return Ok(Some(c));
     }
     let Some(client) = store::clients::find(&state.db, client_id).await? else {

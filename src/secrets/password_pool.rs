@@ -62,6 +62,19 @@ impl PasswordPool {
         })
     }
 
+    /// Hashes a new password within the same bounds as a check (a
+    /// password change is as costly as a sign-in).
+    pub async fn hash(&self, password: SecretString) -> Result<String, PasswordError> {
+        let _admitted = self.admit()?;
+        let _running = self
+            .running
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| PasswordError::Busy)?;
+        super::password::hash_password(password).await
+    }
+
     /// [`PasswordPool::admit`], then [`Admission::verify`].
     pub async fn verify(
         &self,

@@ -110,3 +110,12 @@ pub async fn touch(db: &impl ConnectionTrait, id: Uuid, now: DateTime<Utc>) -> R
         .await
         .map(|_| ())
 }
+
+pub async fn delete(db: &impl ConnectionTrait, id: Uuid) -> Result<bool, DbErr> {
+    let result = api_key::Entity::delete_by_id(id).exec(db).await?;
+    Ok(result.rows_affected == 1)
+}
+
+pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<api_key::Model>, DbErr> {
+    api_key::Entity::find_by_id(id).one(db).await
+}

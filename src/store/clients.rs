@@ -1,5 +1,6 @@
 use chrono::{DateTime, Utc};
 use entity::client;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
@@ -56,6 +57,61 @@ pub async fn create(
     .insert(db)
     .await
     .and_then(parse)
+}
+
+/// Overwrites a registration's settings (not its id, kind, secret or
+/// creation time); `None` when there is no such client.
+pub async fn update(db: &impl ConnectionTrait, new: NewClient) -> Result<Option<Client>, DbErr> {
+    use client::Column as C;
+    let result = client::Entity::update_many()
+        .col_expr(C::Name, Expr::value(new.name))
+        .col_expr(C::RedirectUris, Expr::value(join(&new.redirect_uris)))
+        .col_expr(C::Scopes, Expr::value(new.scopes.to_string()))
+        .col_expr(C::Grants, Expr::value(new.grants.to_string()))
+        .col_expr(C::FirstParty, Expr::value(new.first_party))
+        .col_expr(C::CanIntrospect, Expr::value(new.can_introspect))
+        .col_expr(C::IdTokenAlg, Expr::value(new.id_token_alg.as_str()))
+        .col_expr(
+            C::PostLogoutRedirectUris,
+            Expr::value(join(&new.post_logout_redirect_uris)),
+        )
+        .col_expr(
+            C::BackchannelLogoutUri,
+            Expr::value(new.backchannel_logout_uri.map(|u| u.as_str().to_owned())),
+        )
+        .filter(C::Id.eq(&new.client_id))
+        .exec(db)
+        .await?;
+    if result.rows_affected == 0 {
+        return Ok(None);
+    }
+    find(db, &new.client_id).await
+}
+
+/// Replaces a confidential client's secret hash; `false` when there is no
+/// confidential client with this id.
+pub async fn set_secret_hash(
+    db: &impl ConnectionTrait,
+    client_id: &str,
+    secret_hash: String,
+) -> Result<bool, DbErr> {
+    use client::Column as C;
+    let result = client::Entity::update_many()
+        .col_expr(C::SecretHash, Expr::value(secret_hash))
+        .filter(C::Id.eq(client_id))
+        .filter(C::IsPublic.eq(false))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Deletes the client; its codes, consents, refresh tokens and session
+/// links go with it (foreign keys cascade).
+pub async fn delete(db: &impl ConnectionTrait, client_id: &str) -> Result<bool, DbErr> {
+    let result = client::Entity::delete_by_id(client_id.to_owned())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
 }
 
 pub async fn find(db: &impl ConnectionTrait, client_id: &str) -> Result<Option<Client>, DbErr> {

@@ -119,3 +119,41 @@ pub async fn delete_expired_batch(
         .add(C::ExpiresAt.lt(redeemed_before));
     super::delete_batch::<authorization_code::Entity>(db, C::CodeHash, expired, limit).await
 }
+
+/// Expires the user's unredeemed codes (or those for one client), so that
+/// none can become tokens after their grants were revoked; returns how many.
+pub async fn expire_of_user(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    client_id: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    use authorization_code::Column as C;
+    let mut update = authorization_code::Entity::update_many()
+        .col_expr(C::ExpiresAt, Expr::value(now))
+        .filter(C::UserId.eq(user_id))
+        .filter(C::RedeemedAt.is_null())
+        .filter(C::ExpiresAt.gt(now));
+    if let Some(client_id) = client_id {
+        update = update.filter(C::ClientId.eq(client_id));
+    }
+    Ok(update.exec(db).await?.rows_affected)
+}
+
+/// When a code was last issued to `client_id` for the user.
+pub async fn last_issued(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    client_id: &str,
+) -> Result<Option<DateTime<Utc>>, DbErr> {
+    use authorization_code::Column as C;
+    authorization_code::Entity::find()
+        .select_only()
+        .column_as(C::CreatedAt.max(), "last")
+        .filter(C::UserId.eq(user_id))
+        .filter(C::ClientId.eq(client_id))
+        .into_tuple::<Option<DateTime<Utc>>>()
+        .one(db)
+        .await
+        .map(Option::flatten)
+}

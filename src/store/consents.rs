@@ -1,7 +1,7 @@
 use chrono::{DateTime, Utc};
 use entity::consent;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ConnectionTrait, DbErr, EntityTrait, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
 use uuid::Uuid;
 
 use crate::domain::ScopeSet;
@@ -38,4 +38,29 @@ pub async fn upsert(
     .exec(db)
     .await
     .map(|_| ())
+}
+
+/// A user's consents, newest first.
+pub async fn of_user(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+) -> Result<Vec<consent::Model>, DbErr> {
+    consent::Entity::find()
+        .filter(consent::Column::UserId.eq(user_id))
+        .order_by_desc(consent::Column::GrantedAt)
+        .order_by_asc(consent::Column::ClientId)
+        .all(db)
+        .await
+}
+
+/// Drops a consent; `false` when there was none.
+pub async fn delete(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    client_id: &str,
+) -> Result<bool, DbErr> {
+    let result = consent::Entity::delete_by_id((user_id, client_id.to_owned()))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
 }

@@ -122,3 +122,87 @@ pub async fn delete_expired_batch(
         .add(C::RevokedAt.lt(spent_before));
     super::delete_batch::<refresh_token::Entity>(db, C::TokenHash, done, limit).await
 }
+
+/// Revokes every live refresh token of the user (or of the user with one
+/// client) in one statement; returns how many.
+pub async fn revoke_of_user(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    client_id: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    use refresh_token::Column as C;
+    let mut update = refresh_token::Entity::update_many()
+        .col_expr(C::RevokedAt, Expr::value(now))
+        .filter(C::UserId.eq(user_id))
+        .filter(C::RevokedAt.is_null());
+    if let Some(client_id) = client_id {
+        update = update.filter(C::ClientId.eq(client_id));
+    }
+    Ok(update.exec(db).await?.rows_affected)
+}
+
+/// When a refresh token was last issued to `client_id` for the user: the
+/// app's last use of its grant, as far as the server can tell.
+pub async fn last_issued(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    client_id: &str,
+) -> Result<Option<DateTime<Utc>>, DbErr> {
+    use refresh_token::Column as C;
+    refresh_token::Entity::find()
+        .select_only()
+        .column_as(C::CreatedAt.max(), "last")
+        .filter(C::UserId.eq(user_id))
+        .filter(C::ClientId.eq(client_id))
+        .into_tuple::<Option<DateTime<Utc>>>()
+        .one(db)
+        .await
+        .map(Option::flatten)
+}
+
+/// The user's grants with a live refresh token not issued under this
+/// browser session (issued under another, or under none).
+pub async fn live_grants_of_user_outside(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    session_hash: &str,
+) -> Result<Vec<Uuid>, DbErr> {
+    use refresh_token::Column as C;
+    refresh_token::Entity::find()
+        .select_only()
+        .column(C::GrantId)
+        .distinct()
+        .filter(C::UserId.eq(user_id))
+        .filter(C::RevokedAt.is_null())
+        .filter(outside(session_hash))
+        .into_tuple()
+        .all(db)
+        .await
+}
+
+/// Revokes the user's live refresh tokens not issued under this browser
+/// session; returns how many.
+pub async fn revoke_of_user_outside(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    session_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    use refresh_token::Column as C;
+    let result = refresh_token::Entity::update_many()
+        .col_expr(C::RevokedAt, Expr::value(now))
+        .filter(C::UserId.eq(user_id))
+        .filter(C::RevokedAt.is_null())
+        .filter(outside(session_hash))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}
+
+fn outside(session_hash: &str) -> Condition {
+    use refresh_token::Column as C;
+    Condition::any()
+        .add(C::SessionHash.is_null())
+        .add(C::SessionHash.ne(session_hash))
+}

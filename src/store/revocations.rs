@@ -32,6 +32,36 @@ pub async fn insert(
     Ok(matches!(result, TryInsertResult::Inserted(n) if n > 0))
 }
 
+/// Records a revocation whose moment matters (a cutoff, see
+/// `auth::revocations::Cutoff`): a repeat moves the row's `created_at`
+/// and `expires_at` forward. Other instances see the moved row through
+/// [`since`]'s window of recent rows.
+pub async fn upsert(
+    db: &impl ConnectionTrait,
+    target: &str,
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    use sea_orm::sea_query::OnConflict;
+    token_revocation::Entity::insert(token_revocation::ActiveModel {
+        seq: sea_orm::NotSet,
+        target: Set(target.to_owned()),
+        created_at: Set(now),
+        expires_at: Set(expires_at),
+    })
+    .on_conflict(
+        OnConflict::column(token_revocation::Column::Target)
+            .update_columns([
+                token_revocation::Column::CreatedAt,
+                token_revocation::Column::ExpiresAt,
+            ])
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await
+    .map(|_| ())
+}
+
 /// Rows past `seq`, plus every row created since `recent` (oldest first).
 /// Sequence numbers are handed out at insert but become visible at commit,
 /// which on PostgreSQL need not be in order; re-reading the last minute

@@ -28,6 +28,37 @@ pub async fn find(
     Ok(found.and_then(|(session, user)| user.map(|u| (session, u))))
 }
 
+/// A user's live sessions, most recently seen first.
+pub async fn of_user(
+    db: &impl ConnectionTrait,
+    user_id: uuid::Uuid,
+    now: DateTime<Utc>,
+) -> Result<Vec<browser_session::Model>, DbErr> {
+    use browser_session::Column as C;
+    browser_session::Entity::find()
+        .filter(C::UserId.eq(user_id))
+        .filter(C::ExpiresAt.gt(now))
+        .order_by_desc(C::LastSeenAt)
+        .order_by_asc(C::Sid)
+        .all(db)
+        .await
+}
+
+/// Records that the session was used now.
+pub async fn touch(
+    db: &impl ConnectionTrait,
+    id_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    use browser_session::Column as C;
+    browser_session::Entity::update_many()
+        .col_expr(C::LastSeenAt, Expr::value(now))
+        .filter(C::IdHash.eq(id_hash))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
 pub async fn delete(
     db: &impl ConnectionTrait,
     session: browser_session::Model,

@@ -2,7 +2,8 @@ use chrono::{DateTime, Utc};
 use entity::user;
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -56,6 +57,7 @@ pub async fn create(
         email: Set(profile.email.map(|e| e.as_str().to_owned())),
         email_verified: Set(profile.email_verified),
         updated_at: Set(now),
+        disabled_at: Set(None),
     }
     .insert(db)
     .await
@@ -96,4 +98,54 @@ pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<user::Model>, DbErr> 
 
 pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<user::Model>, DbErr> {
     user::Entity::find_by_id(id).one(db).await
+}
+
+/// Up to `limit` users whose names sort after `after` (case-insensitively,
+/// as names are unique that way), for paging through many users.
+pub async fn page(
+    db: &impl ConnectionTrait,
+    after: Option<&str>,
+    limit: u64,
+) -> Result<Vec<user::Model>, DbErr> {
+    let lower = || Expr::expr(Func::lower(Expr::col(user::Column::Username)));
+    let mut query = user::Entity::find();
+    if let Some(after) = after {
+        query = query.filter(lower().gt(after.to_ascii_lowercase()));
+    }
+    query.order_by_asc(lower()).limit(limit).all(db).await
+}
+
+/// Sets or clears `disabled_at`; `false` when there is no such user.
+pub async fn set_disabled(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    disabled_at: Option<DateTime<Utc>>,
+) -> Result<bool, DbErr> {
+    let result = user::Entity::update_many()
+        .col_expr(user::Column::DisabledAt, Expr::value(disabled_at))
+        .filter(user::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+pub async fn set_password_hash(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    password_hash: String,
+) -> Result<bool, DbErr> {
+    let result = user::Entity::update_many()
+        .col_expr(user::Column::PasswordHash, Expr::value(password_hash))
+        .filter(user::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Deletes the user; their sessions, codes, consents, refresh tokens, API
+/// keys and known devices go with them (foreign keys cascade). Their posts
+/// stay, under the name they were written with.
+pub async fn delete(db: &impl ConnectionTrait, id: Uuid) -> Result<bool, DbErr> {
+    let result = user::Entity::delete_by_id(id).exec(db).await?;
+    Ok(result.rows_affected == 1)
 }

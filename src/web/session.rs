@@ -1,8 +1,6 @@
 //! Server-side browser sessions: the cookie holds 256 random bits; the
 //! database holds their SHA-256, the user and the session's CSRF token.
 
-use std::collections::BTreeSet;
-
 use chrono::{DateTime, Utc};
 use entity::{browser_session, user};
 use poem::web::cookie::CookieJar;
@@ -12,11 +10,17 @@ use tracing::info;
 use uuid::Uuid;
 
 use super::cookies::{self, CookieName};
-use crate::auth::access_token;
-use crate::domain::Scope;
+use crate::manage::revocation::{self, Actor, Effects};
 use crate::secrets::{TokenKind, generate_token, lookup_hash};
 use crate::state::AppState;
 use crate::store;
+
+/// Enough of a `User-Agent` to tell devices apart on the account page.
+const MAX_USER_AGENT_CHARS: usize = 256;
+
+/// `last_seen_at` is written at most this often per session, so that a
+/// busy browser does not turn every page into a write.
+const LAST_SEEN_GRANULARITY: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
 
 pub struct Session {
     pub record: browser_session::Model,
@@ -44,9 +48,17 @@ pub async fn current(state: &AppState, jar: &CookieJar) -> Result<Option<Session
     else {
         return Ok(None);
     };
-    if record.expires_at <= state.clock.now() {
+    let now = state.clock.now();
+    if record.expires_at <= now {
         store::sessions::delete(&state.db, record).await?;
         return Ok(None);
+    }
+    if user.disabled_at.is_some() {
+        // Disabling ends sessions; this one raced it.
+        return Ok(None);
+    }
+    if record.last_seen_at < now - LAST_SEEN_GRANULARITY {
+        store::sessions::touch(&state.db, &record.id_hash, now).await?;
     }
     Ok(Some(Session { record, user }))
 }
@@ -61,6 +73,7 @@ pub async fn sign_in(
     state: &AppState,
     jar: &CookieJar,
     user: user::Model,
+    user_agent: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Session, DbErr> {
     match current(state, jar).await? {
@@ -72,15 +85,13 @@ pub async fn sign_in(
         }
         Some(other) => {
             // Another person signing in on this browser ends the first
-            // one's session: its clients hear so (Back-Channel Logout 1.0
-            // §2). Read before the delete, which takes the rows with it.
-            let ended = state.backchannel.session_ending(&other.record).await?;
-            store::sessions::delete(&state.db, other.record).await?;
-            let session = start(state, jar, user, now).await?;
-            state.backchannel.notify(ended);
-            Ok(session)
+            // one's session as signing out would: its grants are revoked
+            // and its clients hear so (Back-Channel Logout 1.0 §2).
+            let fx = Effects::server(state, Actor::User(other.user.id));
+            revocation::end_session(&fx, other.record).await?;
+            start(state, jar, user, user_agent, now).await
         }
-        None => start(state, jar, user, now).await,
+        None => start(state, jar, user, user_agent, now).await,
     }
 }
 
@@ -90,6 +101,7 @@ async fn start(
     state: &AppState,
     jar: &CookieJar,
     user: user::Model,
+    user_agent: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Session, DbErr> {
     let id = generate_token(TokenKind::Session);
@@ -102,6 +114,8 @@ async fn start(
         expires_at: now + ttl,
         sid: Uuid::new_v4().simple().to_string(),
         auth_time: now,
+        user_agent: user_agent.map(|ua| ua.chars().take(MAX_USER_AGENT_CHARS).collect()),
+        last_seen_at: now,
     };
     store::sessions::insert(&state.db, record.clone()).await?;
     jar.add(cookies::new_cookie(
@@ -113,75 +127,15 @@ async fn start(
     Ok(Session { record, user })
 }
 
-/// Ends the session, revoking the grants made under it, clears the cookie
-/// and tells the session's clients (Back-Channel Logout 1.0). Revocation
-/// comes first: if it fails, the session stays and the person can try
-/// again. (An expired session is only deleted, in [`current`] and by
-/// housekeeping: its grants outlive it.)
+/// Ends the requester's own session (see `manage::revocation::end_session`)
+/// and clears the cookie.
 pub async fn end(state: &AppState, jar: &CookieJar, session: Session) -> Result<(), DbErr> {
-    let grants = revoke_grants(state, &session.record.id_hash, state.clock.now()).await?;
-    info!(user_id = %session.user.id, grants, "session ended; its grants revoked");
-    // Read before the delete: the rows naming its clients go with it.
-    let ended = state.backchannel.session_ending(&session.record).await?;
-    store::sessions::delete(&state.db, session.record).await?;
+    let user_id = session.user.id;
+    let fx = Effects::server(state, Actor::User(user_id));
+    let grants = revocation::end_session(&fx, session.record).await?;
+    info!(%user_id, grants, "session ended; its grants revoked");
     cookies::remove(&state.settings, jar, CookieName::Session);
-    state.backchannel.notify(ended);
     Ok(())
-}
-
-/// Revokes the grants made under the browser session with this id hash,
-/// but for those holding `offline_access`. RFC 9700 §4.14.2:
-/// "Authorization servers MAY revoke refresh tokens automatically in case
-/// of a security event, such as: password change; logout at the
-/// authorization server." Its refresh tokens go in one statement, its
-/// access tokens through the denylist, one entry per grant (a session has
-/// a few), the entry `oauth::issue::revoke_grant` makes on a replay. Its
-/// unredeemed codes are expired first, all of them, so none can still
-/// become tokens: a redemption racing this either inserts its refresh
-/// token before the revoking UPDATE, or finds its code expired when it
-/// tries to spend it, and then revokes its own grant. Returns how many
-/// grants it revoked.
-pub async fn revoke_grants(
-    state: &AppState,
-    session_hash: &str,
-    now: DateTime<Utc>,
-) -> Result<usize, DbErr> {
-    let db = &state.db;
-    store::codes::expire_session(db, session_hash, now).await?;
-    let mut grants = store::refresh_tokens::live_grants_of_session(db, session_hash).await?;
-    grants.extend(store::codes::redeemed_grants_of_session(db, session_hash).await?);
-    // OIDC Core §11: offline access is for "when the End-User is not
-    // present (not logged in)", so such a grant outlives the session.
-    let offline: BTreeSet<Uuid> = grants
-        .iter()
-        .filter(|(_, scopes)| holds_offline_access(scopes))
-        .map(|(grant_id, _)| *grant_id)
-        .collect();
-    let revoked: BTreeSet<Uuid> = grants
-        .into_iter()
-        .map(|(grant_id, _)| grant_id)
-        .filter(|grant_id| !offline.contains(grant_id))
-        .collect();
-    let keep: Vec<Uuid> = offline.into_iter().collect();
-    store::refresh_tokens::revoke_session(db, session_hash, &keep, now).await?;
-    // No access token of these grants outlives this.
-    let until = access_token::accepted_until(now, state.settings.access_token_ttl);
-    for grant_id in &revoked {
-        state
-            .denylist
-            .revoke(db, &grant_id.to_string(), until, now)
-            .await?;
-    }
-    Ok(revoked.len())
-}
-
-/// Whether a stored, space-delimited scope list holds `offline_access`.
-/// Read as words rather than parsed, so that a scope retired since cannot
-/// make a stored list unreadable.
-fn holds_offline_access(scopes: &str) -> bool {
-    scopes
-        .split(' ')
-        .any(|s| s == Scope::OfflineAccess.as_str())
 }
 
 /// The login form's CSRF token: reuses the browser's cookie if it has one,

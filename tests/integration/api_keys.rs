@@ -47,9 +47,12 @@ async fn a_revoked_key_is_a_401() {
     // Revoked the way `tollgate api-key revoke` does it, from outside the
     // server; the server hears of it when it syncs with its peers (every
     // second when serving).
-    let outcome = tollgate::manage::revoke_api_key(&app.state.db, id, app.clock().now())
-        .await
-        .unwrap();
+    let outcome = tollgate::manage::revoke_api_key(
+        &tollgate::manage::Effects::offline(&app.state.db, &app.state.settings, app.clock().now()),
+        id,
+    )
+    .await
+    .unwrap();
     assert_eq!(outcome, tollgate::store::api_keys::RevokeOutcome::Revoked);
     app.state.sync_with_peers().await;
 
@@ -229,9 +232,12 @@ async fn a_running_server_honours_a_revocation_made_elsewhere_within_seconds() {
     assert_eq!(get().await.unwrap().status(), 200, "cached now");
 
     // Act: revoke as the command line does, through the database only.
-    tollgate::manage::revoke_api_key(&app.state.db, id, app.clock().now())
-        .await
-        .unwrap();
+    tollgate::manage::revoke_api_key(
+        &tollgate::manage::Effects::offline(&app.state.db, &app.state.settings, app.clock().now()),
+        id,
+    )
+    .await
+    .unwrap();
 
     // Assert: the server syncs every second; the bound is wide so that a
     // busy machine running debug-build argon2 elsewhere cannot fail it.

@@ -227,6 +227,8 @@ async fn insert_rows(
             expires_at,
             sid: format!("sid-{tag}"),
             auth_time: created_at,
+            user_agent: None,
+            last_seen_at: created_at,
         },
     )
     .await

@@ -13,7 +13,9 @@ use uuid::Uuid;
 
 use super::login;
 use super::request::AuthorizationRequest;
+use crate::auth::revocations::Cutoff;
 use crate::domain::ScopeSet;
+use crate::manage::revocation::consent_cache_key;
 use crate::oauth::params::Params;
 use crate::state::AppState;
 use crate::store;
@@ -53,18 +55,22 @@ pub async fn needed(
     Ok(!request.scopes.is_subset(&granted))
 }
 
-fn cache_key(user_id: Uuid, client_id: &str) -> String {
-    format!("{user_id}|{client_id}")
-}
-
 /// The scopes this user has allowed this client (none if never asked).
 async fn remembered(
     state: &AppState,
     user_id: Uuid,
     client_id: &str,
 ) -> Result<Arc<ScopeSet>, DbErr> {
-    let key = cache_key(user_id, client_id);
-    if let Some(scopes) = state.consent_cache.get(&key) {
+    let key = consent_cache_key(user_id, client_id);
+    // A consent revoked lately (perhaps at another instance) may still be
+    // cached: read the database until the revocation has aged out.
+    let revoked = state.denylist.cutoff_of(Cutoff::Consent {
+        user: &user_id.to_string(),
+        client: client_id,
+    });
+    if revoked.is_none()
+        && let Some(scopes) = state.consent_cache.get(&key)
+    {
         return Ok(scopes);
     }
     let scopes = Arc::new(stored(state, user_id, client_id).await?);
@@ -169,7 +175,7 @@ async fn remember(
     .await?;
     state
         .consent_cache
-        .insert(&cache_key(user_id, client_id), Arc::new(remembered));
+        .insert(&consent_cache_key(user_id, client_id), Arc::new(remembered));
     info!(client_id, user_id = %user_id, "consent given");
     Ok(())
 }

@@ -22,6 +22,7 @@ use crate::web::session::{self, Session};
 
 /// The one message for every failed login: it never says which field was wrong.
 const FAILED: &str = "Invalid username or password.";
+const DISABLED: &str = "This account is disabled. Ask the operator of this server to enable it.";
 
 /// Whether the person signed in to `session` must sign in again for this
 /// request (`prompt=login`, or `max_age` passed).
@@ -149,6 +150,13 @@ fn wait_in_words(seconds: i64) -> String {
     }
 }
 
+/// What the server knows of the browser signing in.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Client<'a> {
+    pub address: Option<IpAddr>,
+    pub user_agent: Option<&'a str>,
+}
+
 /// The session of the person who signed in (the browser's own, if it was
 /// already theirs: a re-authentication), or the page to show instead (the
 /// form again, or an error).
@@ -157,8 +165,9 @@ pub async fn submit(
     jar: &CookieJar,
     request: &AuthorizationRequest,
     form: &Params,
-    address: Option<IpAddr>,
+    client: Client<'_>,
 ) -> Result<Session, Response> {
+    let address = client.address;
     let username = form.get("username").unwrap_or("");
     let again = |message| show(state, jar, request, username, Some(message), StatusCode::OK);
     if !session::login_csrf_matches(state, jar, form.get("csrf_token").unwrap_or("")) {
@@ -204,13 +213,18 @@ pub async fn submit(
         }
         return Err(again(FAILED));
     };
+    if user.disabled_at.is_some() {
+        // Said only to someone who knows the password.
+        info!(user_id = %user.id, "login refused: account disabled");
+        return Err(again(DISABLED));
+    }
     if let Err(e) = throttle::succeeded(state, &attempt).await {
         return Err(internal_page("clearing login failures failed", e));
     }
     if let Err(e) = throttle::remember_device(state, jar, user.id, known_device).await {
         return Err(internal_page("remembering the browser failed", e));
     }
-    let session = session::sign_in(state, jar, user, state.clock.now())
+    let session = session::sign_in(state, jar, user, client.user_agent, state.clock.now())
         .await
         .map_err(|e| internal_page("starting a session failed", e))?;
     info!(user_id = %session.user.id, "signed in");

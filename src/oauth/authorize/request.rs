@@ -185,12 +185,17 @@ fn requested_scopes(params: &Params, client: &Client) -> Result<ScopeSet, Refusa
 }
 
 fn within_client(params: &Params, client: &Client) -> Result<ScopeSet, Refusal> {
+    let allowed = client.scopes.for_people();
     let Some(raw) = params.get("scope") else {
-        return Ok(client.scopes.clone());
+        return Ok(allowed);
     };
     match ScopeSet::parse(raw) {
-        Ok(s) if s.is_empty() => Ok(client.scopes.clone()),
-        Ok(s) if s.is_subset(&client.scopes) => Ok(s),
+        Ok(s) if s.is_empty() => Ok(allowed),
+        Ok(s) if s.contains(Scope::Admin) => Err((
+            AuthorizeErrorCode::InvalidScope,
+            "the admin scope is not granted to a person's sign-in: use an API key or client credentials",
+        )),
+        Ok(s) if s.is_subset(&allowed) => Ok(s),
         Ok(_) => Err((
             AuthorizeErrorCode::InvalidScope,
             "a requested scope is not allowed for this client",

@@ -80,6 +80,9 @@ pub async fn exchange(
         (None, None) => {}
     }
     let user = user.ok_or_else(|| TokenError::invalid_grant("the user no longer exists"))?;
+    if user.disabled_at.is_some() {
+        return Err(TokenError::invalid_grant("the account is disabled"));
+    }
     let scopes =
         ScopeSet::parse(&stored.scopes).map_err(|e| TokenError::server(anyhow::anyhow!(e)))?;
 

@@ -35,7 +35,8 @@ pub async fn exchange(
             "username and password are required",
         ));
     };
-    let scopes = requested_scopes(params, &client.scopes)?;
+    // A person signs in: never `admin` (see `Scope::Admin`).
+    let scopes = requested_scopes(params, &client.scopes.for_people())?;
     let attempt = Attempt::new(username, address);
     // No browser, no device cookie: the account's lock always applies.
     if let Some(until) = throttle::locked_until(state, &attempt, false).await? {
@@ -64,6 +65,9 @@ pub async fn exchange(
         throttle::failed(state, &attempt).await?;
         return Err(TokenError::invalid_grant("invalid username or password"));
     };
+    if user.disabled_at.is_some() {
+        return Err(TokenError::invalid_grant("the account is disabled"));
+    }
     throttle::succeeded(state, &attempt).await?;
     let now = state.clock.now();
     // Not OIDC's flow, but the password just checked is a sign-in: when the

@@ -56,11 +56,15 @@ pub async fn exchange(
     // RFC 6749 §6: a narrower scope may be asked, never a wider one.
     let scopes = requested_scopes(params, &original)?;
     let user = match stored.user_id {
-        Some(user_id) => Some(
-            store::users::find(&state.db, user_id)
+        Some(user_id) => {
+            let user = store::users::find(&state.db, user_id)
                 .await?
-                .ok_or_else(|| TokenError::invalid_grant("the user no longer exists"))?,
-        ),
+                .ok_or_else(|| TokenError::invalid_grant("the user no longer exists"))?;
+            if user.disabled_at.is_some() {
+                return Err(TokenError::invalid_grant("the account is disabled"));
+            }
+            Some(user)
+        }
         None => None,
     };
     let subject = match &user {

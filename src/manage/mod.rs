@@ -1,14 +1,23 @@
-//! Management operations shared by the command line, `serve --demo` and the
-//! tests' fixtures, so that all three make records the same way.
+//! Management operations shared by the command line, the admin API, the
+//! account page, `serve --demo` and the tests' fixtures, so that all of
+//! them make and take back records the same way.
+
+pub mod access;
+pub mod clients;
+pub mod revocation;
+pub mod users;
+
+pub use clients::{ClientRequest, ClientUpdate, CreatedClient, create_client};
+pub use revocation::{Actor, Effects};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::{ConnectionTrait, DbErr};
 use uuid::Uuid;
 
 use crate::domain::{
-    ClientKind, DisplayName, Email, GrantType, GrantTypes, IdTokenAlg, Password, RedirectUri,
-    ScopeSet, Username, ValidationError, check_line,
+    DisplayName, Email, Password, ScopeSet, Username, ValidationError, check_line,
 };
+use crate::metrics::SecurityEvent;
 use crate::secrets::{self, PasswordError, SecretString, TokenKind};
 use crate::store;
 use crate::store::users::CreateUserError;
@@ -24,6 +33,18 @@ pub enum ManageError {
     UnknownOwner(String),
     #[error("no user named '{0}'")]
     UnknownUser(String),
+    #[error("no client with id '{0}'")]
+    UnknownClient(String),
+    #[error("no API key with id '{0}'")]
+    UnknownApiKey(String),
+    #[error("no consent given to client '{0}'")]
+    UnknownConsent(String),
+    #[error("no live session with id '{0}'")]
+    UnknownSession(String),
+    #[error("the current password is wrong")]
+    WrongPassword,
+    #[error("{0}")]
+    Unavailable(&'static str),
     #[error(transparent)]
     Password(#[from] PasswordError),
     #[error("database error: {0}")]
@@ -110,153 +131,6 @@ pub async fn update_user_profile(
     Ok(store::users::update_profile(db, user, profile, now).await?)
 }
 
-/// A client registration as given by an operator.
-#[derive(Debug, Default)]
-pub struct ClientRequest {
-    pub name: String,
-    pub redirect_uris: Vec<String>,
-    pub public: bool,
-    /// Empty means [`ScopeSet::client_default`].
-    pub scopes: Vec<String>,
-    /// Empty means `authorization_code refresh_token`.
-    pub grants: Vec<String>,
-    pub first_party: bool,
-    /// A fixed `client_id` (the demo's); otherwise a random UUID.
-    pub client_id: Option<String>,
-    /// A resource server: may introspect other clients' tokens.
-    pub introspect: bool,
-    /// `RS256` or `ES256`; `None` means RS256.
-    pub id_token_alg: Option<String>,
-    pub post_logout_redirect_uris: Vec<String>,
-    pub backchannel_logout_uri: Option<String>,
-}
-
-pub struct CreatedClient {
-    pub client: crate::domain::Client,
-    /// Shown once; only its hash is stored.
-    pub secret: Option<SecretString>,
-}
-
-pub async fn create_client(
-    db: &impl ConnectionTrait,
-    req: ClientRequest,
-    now: DateTime<Utc>,
-) -> Result<CreatedClient, ManageError> {
-    let name = req.name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(ValidationError::new("client name must be 1 to 100 characters").into());
-    }
-    check_line("client name", name)?;
-    let kind = if req.public {
-        ClientKind::Public
-    } else {
-        ClientKind::Confidential
-    };
-    let redirect_uris = req
-        .redirect_uris
-        .iter()
-        .map(|u| {
-            // The server's own apps (the docs explorer) live at the issuer,
-            // which may be named localhost; third-party apps may not.
-            if req.first_party {
-                RedirectUri::parse(u)
-            } else {
-                RedirectUri::parse_new(u)
-            }
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let scopes = if req.scopes.is_empty() {
-        ScopeSet::client_default()
-    } else {
-        ScopeSet::parse_list(&req.scopes)?
-    };
-    let grants = if req.grants.is_empty() {
-        GrantTypes::default_set()
-    } else {
-        GrantTypes::parse_list(&req.grants)?
-    };
-    grants.check_for(kind)?;
-    // The password grant hands the user's password to the client: only for
-    // clients of our own (RFC 9700 §2.4 forbids it for third parties).
-    if grants.contains(GrantType::Password) && !req.first_party {
-        return Err(ValidationError::new(
-            "the password grant is only for first-party clients (add --first-party)",
-        )
-        .into());
-    }
-    if req.introspect && kind == ClientKind::Public {
-        return Err(ValidationError::new(
-            "a public client cannot introspect (it cannot authenticate); drop --public or --introspect",
-        )
-        .into());
-    }
-    if grants.contains(GrantType::AuthorizationCode) && redirect_uris.is_empty() {
-        return Err(ValidationError::new(
-            "the authorization_code grant needs at least one --redirect-uri",
-        )
-        .into());
-    }
-    let id_token_alg = req
-        .id_token_alg
-        .as_deref()
-        .map(IdTokenAlg::parse)
-        .transpose()?
-        .unwrap_or_default();
-    let post_logout_redirect_uris = req
-        .post_logout_redirect_uris
-        .iter()
-        .map(|u| {
-            if req.first_party {
-                RedirectUri::parse(u)
-            } else {
-                RedirectUri::parse_new(u)
-            }
-        })
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| {
-            ValidationError::new(e.0.replacen("redirect URI", "post-logout redirect URI", 1))
-        })?;
-    // Back-Channel Logout 1.0 §2.2: an absolute URI, no fragment; the
-    // server calls it, so a private-use scheme makes no sense.
-    let backchannel_logout_uri = req
-        .backchannel_logout_uri
-        .as_deref()
-        .map(|u| {
-            let uri = RedirectUri::parse(u).map_err(|e| {
-                ValidationError::new(e.0.replacen("redirect URI", "back-channel logout URI", 1))
-            })?;
-            if !(u.starts_with("https://") || u.starts_with("http://")) {
-                return Err(ValidationError::new(format!(
-                    "invalid back-channel logout URI '{u}': use https (or http on a loopback host)"
-                )));
-            }
-            Ok(uri)
-        })
-        .transpose()?;
-    let secret = (kind == ClientKind::Confidential)
-        .then(|| secrets::generate_token(TokenKind::ClientSecret));
-    let client = store::clients::create(
-        db,
-        store::clients::NewClient {
-            client_id: req.client_id.unwrap_or_else(|| Uuid::new_v4().to_string()),
-            name: name.to_owned(),
-            kind,
-            secret_hash: secret.as_ref().map(|s| secrets::lookup_hash(s.secret())),
-            redirect_uris,
-            scopes,
-            grants,
-            first_party: req.first_party,
-            can_introspect: req.introspect,
-            id_token_alg,
-            post_logout_redirect_uris,
-            backchannel_logout_uri,
-        },
-        now,
-    )
-    .await?;
-    Ok(CreatedClient { client, secret })
-}
-
 pub struct CreatedApiKey {
     pub key: entity::api_key::Model,
     /// Shown once; only its hash is stored.
@@ -323,17 +197,45 @@ pub async fn create_api_key(
 /// running servers (which cache keys) refuse it at once on this instance
 /// and within a second on the others.
 pub async fn revoke_api_key(
-    db: &impl ConnectionTrait,
+    fx: &Effects<'_>,
     id: Uuid,
-    now: DateTime<Utc>,
 ) -> Result<store::api_keys::RevokeOutcome, ManageError> {
-    let outcome = store::api_keys::revoke(db, id, now).await?;
+    let outcome = store::api_keys::revoke(fx.db, id, fx.now).await?;
     if outcome == store::api_keys::RevokeOutcome::Revoked {
-        // A revoked key never comes back: the entry lasts as long as a
-        // denylist entry can.
-        let forever = now + TimeDelta::days(36_500);
-        store::revocations::insert(db, &store::revocations::api_key_target(id), forever, now)
-            .await?;
+        deny_api_key(fx, id).await?;
+        fx.audit(
+            SecurityEvent::AdminAction,
+            "api_key.revoke",
+            &format!("api key {id}"),
+        );
     }
     Ok(outcome)
+}
+
+/// Deletes a key, revoking it first so that no server's cache keeps it.
+pub async fn delete_api_key(fx: &Effects<'_>, id: Uuid) -> Result<(), ManageError> {
+    store::api_keys::revoke(fx.db, id, fx.now).await?;
+    deny_api_key(fx, id).await?;
+    if !store::api_keys::delete(fx.db, id).await? {
+        return Err(ManageError::UnknownApiKey(id.to_string()));
+    }
+    fx.audit(
+        SecurityEvent::AdminAction,
+        "api_key.delete",
+        &format!("api key {id}"),
+    );
+    Ok(())
+}
+
+async fn deny_api_key(fx: &Effects<'_>, id: Uuid) -> Result<(), DbErr> {
+    // A revoked key never comes back: the entry lasts as long as a
+    // denylist entry can.
+    let forever = fx.now + TimeDelta::days(36_500);
+    let target = store::revocations::api_key_target(id);
+    match fx.state() {
+        Some(state) => state.denylist.revoke(fx.db, &target, forever, fx.now).await,
+        None => store::revocations::insert(fx.db, &target, forever, fx.now)
+            .await
+            .map(|_| ()),
+    }
 }
