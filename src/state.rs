@@ -44,9 +44,9 @@ pub struct AppState {
     pub backchannel: Arc<Backchannel>,
 }
 
-/// Client registrations change only through the command line; a running
-/// server sees a change within this long.
-const CLIENT_CACHE_TTL: Duration = Duration::from_secs(30);
+/// A client changed elsewhere (the command line, another instance) reaches
+/// this server's cache within this long; a change made here, at once.
+pub const CLIENT_CACHE_TTL: Duration = Duration::from_secs(30);
 
 impl AppState {
     /// Loads (creating on first start) the signing keys and the denylist.

@@ -1,14 +1,14 @@
 use std::io::Write;
 
 use clap::Subcommand;
-use sea_orm::DatabaseConnection;
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::Ctx;
 use super::output::{self, ApiKeyJson};
-use crate::clock::Clock;
 use crate::config::parse_duration;
 use crate::manage::{self, ManageError};
+use crate::metrics::SecurityEvent;
 use crate::store;
 use crate::store::api_keys::RevokeOutcome;
 use crate::store::split_list;
@@ -17,17 +17,20 @@ use crate::store::split_list;
 pub enum ApiKeyCommand {
     /// Create a key; it is shown once and only its hash is stored
     Create {
+        /// A name to tell keys apart, e.g. the machine that uses it
         #[arg(long)]
         name: String,
         /// The user the key acts for
         #[arg(long, value_name = "USERNAME")]
         owner: String,
-        /// Scopes of the key (repeat or list several)
+        /// Scopes of the key (repeat or list several): blog:read,
+        /// blog:write, blog:admin, admin (the admin API)
         #[arg(long = "scope", value_name = "S", num_args = 1.., required = true)]
         scopes: Vec<String>,
         /// Lifetime, e.g. 90d or 12h [default: never expires]
         #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
         expires_in: Option<std::time::Duration>,
+        /// Print one JSON object: id, key, scopes, expires_at
         #[arg(long)]
         json: bool,
     },
@@ -36,20 +39,31 @@ pub enum ApiKeyCommand {
         /// Only this user's keys
         #[arg(long, value_name = "USERNAME")]
         owner: Option<String>,
+        /// Print a JSON array of keys
         #[arg(long)]
         json: bool,
     },
-    /// Revoke a key by its id
-    Revoke { id: Uuid },
+    /// Revoke a key by its id: it stops working, its record stays
+    Revoke {
+        /// The key's id (from `api-key list`)
+        id: Uuid,
+        /// Print one JSON object: {"id", "revoked": true, "already_revoked": bool}
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a key by its id: it stops working and its record goes
+    Delete {
+        /// The key's id (from `api-key list`)
+        id: Uuid,
+        /// Print one JSON object: {"id", "deleted": true}
+        #[arg(long)]
+        json: bool,
+    },
 }
 
-pub async fn run(
-    db: &DatabaseConnection,
-    settings: &crate::config::Settings,
-    cmd: ApiKeyCommand,
-    out: &mut dyn Write,
-) -> anyhow::Result<()> {
-    let now = Clock::default().now();
+pub async fn run(ctx: &Ctx<'_>, cmd: ApiKeyCommand, out: &mut dyn Write) -> anyhow::Result<()> {
+    let fx = ctx.effects();
+    let (db, now) = (fx.db, fx.now);
     match cmd {
         ApiKeyCommand::Create {
             name,
@@ -60,6 +74,11 @@ pub async fn run(
         } => {
             let created =
                 manage::create_api_key(db, &name, &owner, &scopes, expires_in, now).await?;
+            fx.audit(
+                SecurityEvent::AdminAction,
+                "api_key.create",
+                &format!("api key {} ({name}) of {owner}", created.key.id),
+            );
             if json {
                 return output::print_json(
                     out,
@@ -140,18 +159,35 @@ pub async fn run(
             }
             Ok(())
         }
-        ApiKeyCommand::Revoke { id } => {
-            match manage::revoke_api_key(&manage::Effects::offline(db, settings, now), id).await? {
-                RevokeOutcome::Revoked => {
-                    writeln!(out, "revoked API key {id}")?;
-                    Ok(())
+        ApiKeyCommand::Revoke { id, json } => {
+            let outcome = manage::revoke_api_key(&fx, id).await?;
+            let already = match outcome {
+                RevokeOutcome::Revoked => false,
+                RevokeOutcome::AlreadyRevoked => true,
+                RevokeOutcome::NotFound => {
+                    return Err(ManageError::UnknownApiKey(id.to_string()).into());
                 }
-                RevokeOutcome::AlreadyRevoked => {
-                    writeln!(out, "API key {id} was already revoked")?;
-                    Ok(())
-                }
-                RevokeOutcome::NotFound => anyhow::bail!("no API key with id {id}"),
+            };
+            if json {
+                return output::print_json(
+                    out,
+                    &serde_json::json!({ "id": id, "revoked": true, "already_revoked": already }),
+                );
             }
+            if already {
+                writeln!(out, "API key {id} was already revoked")?;
+            } else {
+                writeln!(out, "revoked API key {id}")?;
+            }
+            Ok(())
+        }
+        ApiKeyCommand::Delete { id, json } => {
+            manage::delete_api_key(&fx, id).await?;
+            if json {
+                return output::print_json(out, &serde_json::json!({ "id": id, "deleted": true }));
+            }
+            writeln!(out, "deleted API key {id}")?;
+            Ok(())
         }
     }
 }

@@ -10,12 +10,16 @@ use crate::helpers::{TestApp, fresh_database_url};
 
 /// Runs `tollgate --database-url <app's> ARGS` with `stdin`; Ok(stdout) or
 /// Err(the error's message as `main` would print it).
-async fn tollgate(app: &TestApp, args: &[&str], stdin: &str) -> Result<String, String> {
+pub(crate) async fn tollgate(app: &TestApp, args: &[&str], stdin: &str) -> Result<String, String> {
     tollgate_on(&app.database_url, args, stdin).await
 }
 
 /// As [`tollgate`], on any database.
-async fn tollgate_on(database_url: &str, args: &[&str], stdin: &str) -> Result<String, String> {
+pub(crate) async fn tollgate_on(
+    database_url: &str,
+    args: &[&str],
+    stdin: &str,
+) -> Result<String, String> {
     let mut argv = vec!["tollgate", "--database-url", database_url];
     argv.extend_from_slice(args);
     let cli = Cli::try_parse_from(argv).map_err(|e| e.to_string())?;
@@ -27,13 +31,13 @@ async fn tollgate_on(database_url: &str, args: &[&str], stdin: &str) -> Result<S
     Ok(String::from_utf8(out).unwrap())
 }
 
-async fn tollgate_json(app: &TestApp, args: &[&str], stdin: &str) -> Value {
+pub(crate) async fn tollgate_json(app: &TestApp, args: &[&str], stdin: &str) -> Value {
     let out = tollgate(app, args, stdin).await.expect("command succeeds");
     assert_eq!(out.lines().count(), 1, "exactly one line: {out}");
     serde_json::from_str(&out).expect("one JSON object")
 }
 
-fn keys(v: &Value) -> Vec<String> {
+pub(crate) fn keys(v: &Value) -> Vec<String> {
     let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
     k.sort();
     k

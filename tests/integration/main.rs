@@ -10,6 +10,7 @@ mod api_keys;
 mod authorize;
 mod blog_api;
 mod cli;
+mod cli_manage;
 mod client_auth;
 mod client_credentials;
 mod concurrent_start;
