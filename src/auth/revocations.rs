@@ -204,3 +204,92 @@ impl Denylist {
         write_lock(&self.inner)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeDelta;
+
+    use super::*;
+
+    fn at(s: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(s, 0).unwrap()
+    }
+
+    #[test]
+    fn a_cutoff_target_reads_back_as_the_same_cutoff() {
+        let cases = [
+            Cutoff::User("5f0c-user"),
+            Cutoff::Client("client:with:colons"),
+            Cutoff::Consent {
+                user: "5f0c-user",
+                client: "an app id",
+            },
+        ];
+        for cutoff in cases {
+            assert_eq!(Cutoff::parse(&cutoff.target()), Some(cutoff));
+        }
+        // Access-token and API-key targets are no cutoffs.
+        assert_eq!(Cutoff::parse("b7e2c1d0-jti"), None);
+        assert_eq!(Cutoff::parse("apikey:123"), None);
+    }
+
+    #[test]
+    fn tokens_issued_up_to_the_cutoffs_second_are_refused_and_later_ones_pass() {
+        let list = Denylist::default();
+        let (cutoff, until) = (at(1_000), at(5_000));
+        let mut inner = list.write();
+        inner.cutoffs.insert(Cutoff::User("u1"), cutoff, until);
+        inner.cutoffs.insert(Cutoff::Client("c1"), cutoff, until);
+        inner.cutoffs.insert(
+            Cutoff::Consent {
+                user: "u2",
+                client: "c2",
+            },
+            cutoff,
+            until,
+        );
+        drop(inner);
+
+        assert!(list.is_cut_off(Some("u1"), "any", 999));
+        assert!(list.is_cut_off(Some("u1"), "any", 1_000), "same second");
+        assert!(!list.is_cut_off(Some("u1"), "any", 1_001));
+        assert!(list.is_cut_off(None, "c1", 1_000), "client credentials");
+        assert!(list.is_cut_off(Some("u9"), "c1", 1_000));
+        assert!(list.is_cut_off(Some("u2"), "c2", 1_000));
+        assert!(
+            !list.is_cut_off(Some("u2"), "c3", 1_000),
+            "another app of u2"
+        );
+        assert!(
+            !list.is_cut_off(Some("u3"), "c2", 1_000),
+            "another user of c2"
+        );
+        assert!(!list.is_cut_off(None, "c2", 1_000), "no user, no consent");
+    }
+
+    #[test]
+    fn a_later_cutoff_supersedes_an_earlier_one_and_expired_ones_are_forgotten() {
+        let mut cutoffs = Cutoffs::default();
+        cutoffs.insert(Cutoff::User("u"), at(2_000), at(9_000));
+        cutoffs.insert(Cutoff::User("u"), at(1_000), at(9_000));
+        assert_eq!(cutoffs.get(Cutoff::User("u")), Some(2_000));
+        cutoffs.insert(
+            Cutoff::Consent {
+                user: "u",
+                client: "c",
+            },
+            at(1_000),
+            at(3_000),
+        );
+        cutoffs.retain_live(at(3_000) + TimeDelta::seconds(1));
+        assert_eq!(
+            cutoffs.get(Cutoff::Consent {
+                user: "u",
+                client: "c"
+            }),
+            None
+        );
+        assert!(cutoffs.consents.is_empty(), "no empty per-user maps left");
+        assert_eq!(cutoffs.get(Cutoff::User("u")), Some(2_000));
+    }
+}

@@ -230,3 +230,50 @@ async fn a_made_up_kid_spends_the_reload_so_a_second_unknown_kid_soon_after_is_r
     );
     assert_eq!(list_posts(&c, &token).await.0, 200);
 }
+
+/// Revocations made through the management core at A (what the account
+/// page and the admin API call) reach B as revocations at A's token
+/// endpoint do: a revoked consent, a disabled user, a deleted client.
+#[tokio::test]
+async fn a_consent_revoked_a_user_disabled_or_a_client_deleted_at_one_instance_is_refused_by_another()
+ {
+    use tollgate::manage::{self, Actor, Effects};
+
+    let a = TestApp::serve().await;
+    let b = a.another_instance(|_| {}).await;
+    let alice = a.user("alice").await;
+    let bob = a.user("bob").await;
+    let app = a.oauth_client(ClientSpec::default()).await;
+    let alices = a.tokens_for(&alice, &app, "blog:read").await;
+    let bobs = a.tokens_for(&bob, &app, "blog:read").await;
+    let service = cc_client(&a).await;
+    let services = client_credentials_token(&a, &service).await;
+    let alices = field(&alices, "access_token").to_owned();
+    let bobs = field(&bobs, "access_token").to_owned();
+    for token in [&alices, &bobs, &services] {
+        assert_eq!(list_posts(&b, token).await.0, 200);
+    }
+
+    let fx = Effects::server(&a.state, Actor::CommandLine);
+    let alice_id = a.user_row(&alice).await.id;
+    manage::access::revoke_app(&fx, alice_id, &app.client_id)
+        .await
+        .unwrap();
+    let bob_row = a.user_row(&bob).await;
+    manage::users::disable(&fx, bob_row).await.unwrap();
+    manage::clients::delete(&fx, &service.client_id)
+        .await
+        .unwrap();
+
+    for (token, what) in [
+        (&alices, "a revoked consent's token"),
+        (&bobs, "a disabled user's token"),
+        (&services, "a deleted client's token"),
+    ] {
+        assert_eq!(list_posts(&a, token).await.0, 401, "A refuses {what}");
+        wait_until(README_SYNC_DELAY + SLACK, what, || async {
+            list_posts(&b, token).await.0 == 401
+        })
+        .await;
+    }
+}
