@@ -94,6 +94,7 @@ impl Credentials {
                 ));
             }
         };
+        super::record_principal(&principal.subject);
         if !principal.has_scope(scope) {
             return Err(AuthError::InsufficientScope(scope));
         }

@@ -87,14 +87,16 @@ impl Server {
             log,
             base: String::new(),
         };
-        // poem logs `listening addr=socket://127.0.0.1:PORT` once bound.
-        let line = server.wait_for_log("addr=socket://").await;
-        let addr = line
-            .split("addr=socket://")
+        // poem logs `listening addr=socket://127.0.0.1:PORT` once bound
+        // (`"addr":"socket://…"` in JSON).
+        let line = server.wait_for_log("socket://").await;
+        let addr: String = line
+            .split("socket://")
             .nth(1)
-            .and_then(|rest| rest.split_whitespace().next())
-            .unwrap()
-            .to_owned();
+            .unwrap_or_else(|| panic!("no address in {line}"))
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':')
+            .collect();
         server.base = format!("http://{addr}");
         server.wait_until_ready().await;
         server
