@@ -7,11 +7,10 @@
 //   TOLLGATE_BASE      the server's base URL
 //   ARTIFACTS_DIR      where screenshots go (on failure; and on success
 //                      too when SCREENSHOT_ON_SUCCESS is set)
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchWithProfile, need as needFor } from './chromium.mjs';
 
+const need = (name) => needFor('docs_layout', name);
 const base = need('TOLLGATE_BASE');
 const artifacts = need('ARTIFACTS_DIR');
 const STEP_TIMEOUT_MS = 30_000;
@@ -25,35 +24,11 @@ const SIZES = [
 // and Swagger UI's own "grant to Swagger UI".
 const DEVELOPER_TEXT = [/RFC \d+/, /relative to the server/i, /\bissuer\b/i, /mirrors/i, /`/, /--demo/, /Swagger UI/];
 
-function need(name) {
-  const value = process.env[name];
-  if (!value) {
-    console.error(`docs_layout: ${name} is not set`);
-    process.exit(2);
-  }
-  return value;
-}
-
 function step(text) {
   console.log(`    - ${text}`);
 }
 
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-const profile = mkdtempSync(join(tmpdir(), 'tollgate-chromium-'));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-  headless: true,
-  args: CHROMIUM_ARGS,
-});
+const { context, close } = await launchWithProfile();
 context.setDefaultTimeout(STEP_TIMEOUT_MS);
 
 const consoleErrors = [];
@@ -158,8 +133,7 @@ try {
   await page.screenshot({ path: file, fullPage: true }).catch(() => {});
   console.error(`screenshot: ${file}`);
 } finally {
-  await context.close().catch(() => {});
-  rmSync(profile, { recursive: true, force: true });
+  await close();
 }
 
 // The closing line .ci/run adds to its count.

@@ -3,13 +3,12 @@
 //! address and who is calling, with the latency rounded.
 
 use std::path::Path;
-use std::time::Duration;
 
 use poem::http::HeaderValue;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::helpers::binary::{Server, run_json};
+use crate::helpers::binary::{Server, alice_with_a_key, run_json};
 use crate::helpers::{TestApp, fresh_database_url};
 
 fn echoed(resp: &poem::test::TestResponse) -> String {
@@ -71,32 +70,11 @@ async fn an_id_that_is_empty_too_long_or_odd_is_replaced_by_a_new_one() {
     }
 }
 
-/// Creates alice with an API key and a confidential client allowed client
-/// credentials, through the real command line; returns the key and the
-/// client's id and secret.
+/// alice with an API key, and a confidential client allowed client
+/// credentials, through the real command line: the key, and the client's
+/// id and secret.
 fn alice_key_and_client(dir: &Path, database_url: &str) -> (String, String, String) {
-    run_json(
-        dir,
-        database_url,
-        &["user", "create", "alice", "--password-stdin", "--json"],
-        "a-long-password\n",
-    );
-    let key = run_json(
-        dir,
-        database_url,
-        &[
-            "api-key",
-            "create",
-            "--name",
-            "it",
-            "--owner",
-            "alice",
-            "--scope",
-            "blog:read",
-            "--json",
-        ],
-        "",
-    );
+    let key = alice_with_a_key(dir, database_url);
     let client = run_json(
         dir,
         database_url,
@@ -116,7 +94,7 @@ fn alice_key_and_client(dir: &Path, database_url: &str) -> (String, String, Stri
         "",
     );
     (
-        key["key"].as_str().unwrap().to_owned(),
+        key,
         client["client_id"].as_str().unwrap().to_owned(),
         client["client_secret"].as_str().unwrap().to_owned(),
     )
@@ -124,25 +102,16 @@ fn alice_key_and_client(dir: &Path, database_url: &str) -> (String, String, Stri
 
 /// The lines of the server's log that contain `needle`, once the request
 /// line (the one with `latency_ms`) is among them.
-async fn lines_with(server: &Server, needle: &str) -> Vec<String> {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let lines: Vec<String> = server
-            .log()
-            .lines()
-            .filter(|l| l.contains(needle))
-            .map(str::to_owned)
-            .collect();
-        if lines.iter().any(|l| l.contains("latency_ms")) {
-            return lines;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no request line with {needle:?}:\n{}",
-            server.log()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+async fn lines_with(server: &mut Server, needle: &str) -> Vec<String> {
+    server
+        .wait_for_line(needle, |l| l.contains(needle) && l.contains("latency_ms"))
+        .await;
+    server
+        .log()
+        .lines()
+        .filter(|l| l.contains(needle))
+        .map(str::to_owned)
+        .collect()
 }
 
 /// The text after `field=` up to the next space.
@@ -171,7 +140,7 @@ async fn the_request_line_names_the_id_the_client_address_the_caller_and_a_round
     let dir = tempfile::tempdir().unwrap();
     let database_url = fresh_database_url(dir.path()).await;
     let (key, client_id, secret) = alice_key_and_client(dir.path(), &database_url);
-    let server = Server::start(dir.path(), &database_url, &[]).await;
+    let mut server = Server::start(dir.path(), &database_url, &[]).await;
     let http = reqwest::Client::new();
 
     // Act: an API key, an anonymous request, a client authenticating at
@@ -217,14 +186,14 @@ async fn the_request_line_names_the_id_the_client_address_the_caller_and_a_round
         ("log-bad-client", "-".to_owned()),
     ];
     for (id, caller) in callers {
-        let lines = lines_with(&server, &format!("request_id={id} ")).await;
+        let lines = lines_with(&mut server, &format!("request_id={id} ")).await;
         let line = lines.iter().find(|l| l.contains("latency_ms")).unwrap();
         assert_eq!(field(line, "client"), "127.0.0.1", "{line}");
         assert_eq!(field(line, "principal"), caller, "{line}");
         assert_rounded_ms(field(line, "latency_ms"));
     }
     // A line logged while answering carries the request's id too.
-    let bad = lines_with(&server, "request_id=log-bad-client ").await;
+    let bad = lines_with(&mut server, "request_id=log-bad-client ").await;
     assert!(
         bad.iter()
             .any(|l| l.contains("client authentication failed")),
@@ -238,7 +207,7 @@ async fn json_log_lines_carry_the_request_id_and_the_caller() {
     let dir = tempfile::tempdir().unwrap();
     let database_url = fresh_database_url(dir.path()).await;
     let (key, _, _) = alice_key_and_client(dir.path(), &database_url);
-    let server = Server::start(dir.path(), &database_url, &["--log-format", "json"]).await;
+    let mut server = Server::start(dir.path(), &database_url, &["--log-format", "json"]).await;
 
     // Act
     let resp = reqwest::Client::new()
@@ -251,7 +220,7 @@ async fn json_log_lines_carry_the_request_id_and_the_caller() {
 
     // Assert
     assert_eq!(resp.status(), 200);
-    let lines = lines_with(&server, "\"json-key\"").await;
+    let lines = lines_with(&mut server, "\"json-key\"").await;
     let line: Value = lines
         .iter()
         .map(|l| serde_json::from_str::<Value>(l).unwrap())
