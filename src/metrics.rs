@@ -3,55 +3,57 @@
 use std::time::Duration;
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
-/// Security events, each a label of `tollgate_security_events_total`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SecurityEvent {
-    LoginSucceeded,
-    LoginFailed,
-    /// An account or client address locked after repeated failures.
-    LoginLockout,
-    /// A password attempt refused because its account or address is locked.
-    LoginRefusedWhileLocked,
-    /// A spent authorization code presented again (its grant is revoked).
-    CodeReplayed,
-    /// A rotated refresh token presented again (its family is revoked).
-    RefreshTokenReused,
-    /// A client that failed to authenticate at the token, revocation or
-    /// introspection endpoint.
-    ClientAuthFailed,
-    /// A new signing key made current.
-    KeyRotated,
-    /// A change made by an operator (command line or admin API): the log
-    /// line names the action, the actor and the target.
-    AdminAction,
-    /// A person changed their own password.
-    PasswordChanged,
-    /// A person took back what they allowed an app (account page).
-    AppRevoked,
-    /// A person ended one of their browser sessions from the account page.
-    SessionRevoked,
+/// Declares [`SecurityEvent`] with its label values and the list of all
+/// of them, so that a new event cannot be left out of the series that
+/// `/metrics` shows from start-up.
+macro_rules! security_events {
+    ($($(#[$doc:meta])* $variant:ident => $label:literal,)+) => {
+        /// Security events, each a label of `tollgate_security_events_total`.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum SecurityEvent {
+            $($(#[$doc])* $variant,)+
+        }
+
+        impl SecurityEvent {
+            pub const ALL: &[Self] = &[$(Self::$variant,)+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $label,)+
+                }
+            }
+        }
+    };
 }
 
-impl SecurityEvent {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::LoginSucceeded => "login_succeeded",
-            Self::LoginFailed => "login_failed",
-            Self::LoginLockout => "login_lockout",
-            Self::LoginRefusedWhileLocked => "login_refused_while_locked",
-            Self::CodeReplayed => "code_replayed",
-            Self::RefreshTokenReused => "refresh_token_reused",
-            Self::ClientAuthFailed => "client_auth_failed",
-            Self::KeyRotated => "key_rotated",
-            Self::AdminAction => "admin_action",
-            Self::PasswordChanged => "password_changed",
-            Self::AppRevoked => "app_revoked",
-            Self::SessionRevoked => "session_revoked",
-        }
-    }
+security_events! {
+    LoginSucceeded => "login_succeeded",
+    LoginFailed => "login_failed",
+    /// An account or client address locked after repeated failures.
+    LoginLockout => "login_lockout",
+    /// A password attempt refused because its account or address is locked.
+    LoginRefusedWhileLocked => "login_refused_while_locked",
+    /// A spent authorization code presented again (its grant is revoked).
+    CodeReplayed => "code_replayed",
+    /// A rotated refresh token presented again (its family is revoked).
+    RefreshTokenReused => "refresh_token_reused",
+    /// A client that failed to authenticate at the token, revocation or
+    /// introspection endpoint.
+    ClientAuthFailed => "client_auth_failed",
+    /// A new signing key made current.
+    KeyRotated => "key_rotated",
+    /// A change made by an operator (command line or admin API): the log
+    /// line names the action, the actor and the target.
+    AdminAction => "admin_action",
+    /// A person changed their own password.
+    PasswordChanged => "password_changed",
+    /// A person took back what they allowed an app (account page).
+    AppRevoked => "app_revoked",
+    /// A person ended one of their browser sessions from the account page.
+    SessionRevoked => "session_revoked",
 }
 
 /// The tables housekeeping deletes from: the only values of its `table`
@@ -90,7 +92,9 @@ impl BackchannelOutcome {
 
 /// Request counts and latencies by method, route and status; security
 /// events by kind; rows deleted by housekeeping, by table; back-channel
-/// logout tokens by outcome.
+/// logout tokens by outcome; the build's version; and, on Linux, the
+/// process's memory, CPU time, open files and start time (the standard
+/// `process_*` series).
 pub struct Metrics {
     registry: Registry,
     requests: IntCounterVec,
@@ -129,6 +133,11 @@ impl Metrics {
             &["event"],
         )
         .expect("valid counter");
+        // Every event from start-up, at 0: a dashboard or an alert on a
+        // rate sees a series before the first event happens.
+        for event in SecurityEvent::ALL {
+            security_events.with_label_values(&[event.as_str()]);
+        }
         registry
             .register(Box::new(security_events.clone()))
             .expect("registered once");
@@ -165,6 +174,26 @@ impl Metrics {
             .expect("registered once");
         registry
             .register(Box::new(latency.clone()))
+            .expect("registered once");
+        let build_info = IntGaugeVec::new(
+            Opts::new(
+                "tollgate_build_info",
+                "Always 1; the labels say which build is running",
+            ),
+            &["version"],
+        )
+        .expect("valid gauge");
+        build_info
+            .with_label_values(&[env!("CARGO_PKG_VERSION")])
+            .set(1);
+        registry
+            .register(Box::new(build_info))
+            .expect("registered once");
+        #[cfg(target_os = "linux")]
+        registry
+            .register(Box::new(
+                prometheus::process_collector::ProcessCollector::for_self(),
+            ))
             .expect("registered once");
         Self {
             registry,

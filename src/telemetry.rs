@@ -1,12 +1,14 @@
 use std::borrow::Cow;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use poem::http::{Method, StatusCode};
+use poem::http::{HeaderValue, Method, StatusCode};
 use poem::{Endpoint, IntoResponse, Request, Response};
 use poem_openapi::OperationId;
 use tracing::{Instrument, info, info_span};
 use tracing_subscriber::EnvFilter;
+use uuid::Uuid;
 
+use crate::auth;
 pub use crate::config::LogFormat;
 use crate::oauth;
 use crate::state::AppState;
@@ -26,21 +28,35 @@ pub fn init(filter: &str, format: LogFormat) {
     };
 }
 
-/// One log line and one metrics sample per request. The line holds the
-/// route, never the query string, so no secret in a URL reaches the log.
+/// The header that carries a request's id, taken from the caller when
+/// sane and always sent back.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// One log line and one metrics sample per request, and the request's id.
+/// The line holds the route, never the query string, so no secret in a URL
+/// reaches the log.
 pub async fn observe<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
     let started = Instant::now();
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let metrics = req.data::<AppState>().map(|s| s.metrics.clone());
+    let request_id = request_id(&req);
     // Every line logged while answering (security events among them)
-    // carries the client's address.
+    // carries the request's id and the client's address, and, once
+    // `auth::record_principal` has named it, who the caller is.
     let client = req
         .remote_addr()
         .as_socket_addr()
         .map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string());
-    let span = info_span!("request", client = %client);
-    let resp = match next.call(req).instrument(span.clone()).await {
+    let span = info_span!(
+        "request",
+        request_id = %request_id,
+        client = %client,
+        principal = tracing::field::Empty,
+    );
+    let answer = next.call(req).instrument(span.clone());
+    let (answer, named) = auth::naming_principal(span.clone(), answer).await;
+    let mut resp = match answer {
         Ok(resp) => resp.into_response(),
         Err(err) => err.into_response(),
     };
@@ -52,14 +68,42 @@ pub async fn observe<E: Endpoint>(next: E, req: Request) -> poem::Result<Respons
     if let Some(metrics) = metrics {
         metrics.observe(method, &route, status.as_u16(), elapsed);
     }
+    if !named {
+        span.record("principal", tracing::field::display("-"));
+    }
     info!(
         method,
         route = %route,
         status = status.as_u16(),
-        latency_ms = elapsed.as_secs_f64() * 1000.0,
+        latency_ms = round_ms(elapsed),
         "request"
     );
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        resp.headers_mut().insert(REQUEST_ID_HEADER, value);
+    }
     Ok(resp)
+}
+
+/// The caller's `X-Request-Id` when it is 1 to 64 characters of
+/// `[A-Za-z0-9._-]` (safe in a log line and a header), else a new one.
+fn request_id(req: &Request) -> String {
+    req.headers()
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|id| is_sane_request_id(id))
+        .map_or_else(|| Uuid::new_v4().to_string(), str::to_owned)
+}
+
+fn is_sane_request_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+/// Milliseconds to one decimal: enough to read, no float noise in the log.
+fn round_ms(elapsed: Duration) -> f64 {
+    (elapsed.as_secs_f64() * 10_000.0).round() / 10.0
 }
 
 /// Paths answered by a fixed route, which are their own label.

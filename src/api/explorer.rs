@@ -42,6 +42,23 @@ const BUNDLE_REDIRECT: &str = "        oauth2RedirectUrl: oauth2RedirectUrl,\n";
 /// registers.
 const REDIRECT: &str = "        oauth2RedirectUrl: window.location.origin\n            + window.location.pathname.replace(/\\/*$/, \"/\") + \"oauth-receiver.html\",\n";
 
+/// The bundled page has no doctype, so browsers lay it out in quirks mode.
+const BUNDLE_HTML_START: &str = "<html charset=\"UTF-8\">";
+const HTML_START: &str = "<!DOCTYPE html>\n<html lang=\"en\">";
+
+/// Without a viewport a phone lays the page out 980 px wide and shrinks it.
+/// The empty icon spares the browser a `/favicon.ico` that is not there
+/// (a 404 in its console).
+const BUNDLE_HEAD_END: &str = "    <title>Swagger UI</title>\n";
+const HEAD_END: &str = concat!(
+    "    <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n",
+    "    <title>Tollgate API docs</title>\n",
+    "    <link rel=\"icon\" href=\"data:,\">\n",
+    "    <style>",
+    include_str!("explorer.css"),
+    "</style>\n",
+);
+
 pub fn routes(settings: &Settings) -> Route {
     Route::new()
         .at(
@@ -72,9 +89,7 @@ impl Endpoint for Page {
 
     async fn call(&self, _req: Request) -> poem::Result<Response> {
         let html = self.html.get_or_init(|| {
-            Bytes::from(with_oauth(
-                &super::service(&self.settings).swagger_ui_html(),
-            ))
+            Bytes::from(customize(&super::service(&self.settings).swagger_ui_html()))
         });
         Ok(Response::builder()
             .header(CONTENT_TYPE, "text/html; charset=utf-8")
@@ -110,14 +125,17 @@ impl Endpoint for Receiver {
     }
 }
 
-/// Adds `.initOAuth(...)` to the bundled page: the demo's first-party
-/// client id and PKCE (S256) for the authorization code flow; and a
-/// redirect URI that ignores the page's fragment.
-pub fn with_oauth(html: &str) -> String {
+/// Turns the bundled page into ours: a doctype, a viewport, our title and
+/// styles for narrow screens; `.initOAuth(...)` with the demo's
+/// first-party client id and PKCE (S256) for the authorization code flow;
+/// and a redirect URI that ignores the page's fragment.
+pub fn customize(html: &str) -> String {
     let init = format!(
         "        deepLinking: true,\n        persistAuthorization: true,\n    }}).initOAuth({{\n        clientId: \"{EXPLORER_CLIENT_ID}\",\n        usePkceWithAuthorizationCodeGrant: true,\n        scopes: \"blog:read blog:write\",\n    }})"
     );
-    html.replacen(BUNDLE_CALL_END, &init, 1)
+    html.replacen(BUNDLE_HTML_START, HTML_START, 1)
+        .replacen(BUNDLE_HEAD_END, HEAD_END, 1)
+        .replacen(BUNDLE_CALL_END, &init, 1)
         .replacen(BUNDLE_REDIRECT, REDIRECT, 1)
 }
 
@@ -131,7 +149,7 @@ mod tests {
     #[test]
     fn the_page_gets_pkce_and_a_redirect_without_the_fragment() {
         let settings = Settings::for_tests("sqlite://unused.db");
-        let html = with_oauth(&crate::api::service(&settings).swagger_ui_html());
+        let html = customize(&crate::api::service(&settings).swagger_ui_html());
         assert!(html.contains(".initOAuth({"), "initOAuth added");
         assert!(html.contains("usePkceWithAuthorizationCodeGrant: true"));
         assert!(html.contains(&format!("clientId: \"{EXPLORER_CLIENT_ID}\"")));
@@ -140,5 +158,14 @@ mod tests {
             "the bundled redirect is replaced"
         );
         assert!(html.contains(REDIRECT));
+    }
+
+    #[test]
+    fn the_page_is_a_standards_mode_page_for_phones_named_after_tollgate() {
+        let settings = Settings::for_tests("sqlite://unused.db");
+        let html = customize(&crate::api::service(&settings).swagger_ui_html());
+        assert!(html.trim_start().starts_with(HTML_START), "doctype first");
+        assert!(html.contains(HEAD_END), "viewport, title and styles");
+        assert!(!html.contains("<title>Swagger UI</title>"));
     }
 }

@@ -28,7 +28,11 @@ pub fn service(settings: &Settings) -> OpenApiService<posts::PostsApi, ()> {
         "Tollgate blog API",
         env!("CARGO_PKG_VERSION"),
     )
-    .description("Blog posts guarded by Tollgate. Authorize with an API key (`X-API-Key`).")
+    .description(
+        "Blog posts guarded by Tollgate. Press Authorize and either paste an API key \
+         (sent as `X-API-Key`) or sign in with OAuth 2 (authorization code with PKCE) \
+         to get an access token (sent as `Authorization: Bearer`).",
+    )
     .server(settings.issuer_str())
 }
 

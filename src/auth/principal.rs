@@ -45,3 +45,53 @@ impl Principal {
         self.scopes.contains(scope)
     }
 }
+
+impl std::fmt::Display for Subject {
+    /// How the request log names the caller: `user:NAME` or `client:ID`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::User { username, .. } => write!(f, "user:{username}"),
+            Self::Client { client_id } => write!(f, "client:{client_id}"),
+        }
+    }
+}
+
+tokio::task_local! {
+    /// The request being answered: its span, and whether its caller has
+    /// been named yet. `telemetry` sets it around each request.
+    static REQUEST: RequestSpan;
+}
+
+struct RequestSpan {
+    span: tracing::Span,
+    named: std::cell::Cell<bool>,
+}
+
+/// Names `subject` on the current request's span (its `principal` field),
+/// so that the request line and every line logged after this one say who
+/// is calling. The request span, not the current one: a handler may be
+/// inside a span of its own. Outside a request it does nothing.
+pub fn record_principal(subject: &Subject) {
+    let _ = REQUEST.try_with(|request| {
+        request
+            .span
+            .record("principal", tracing::field::display(subject));
+        request.named.set(true);
+    });
+}
+
+/// Runs `answer` as the request of `span`, and says whether it named its
+/// caller through [`record_principal`].
+pub async fn naming_principal<F: Future>(span: tracing::Span, answer: F) -> (F::Output, bool) {
+    let request = RequestSpan {
+        span,
+        named: std::cell::Cell::new(false),
+    };
+    REQUEST
+        .scope(request, async {
+            let output = answer.await;
+            let named = REQUEST.try_with(|r| r.named.get()).unwrap_or(false);
+            (output, named)
+        })
+        .await
+}

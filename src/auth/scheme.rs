@@ -4,8 +4,11 @@ use poem_openapi::{OAuthScopes, SecurityScheme};
 use super::{AuthError, Authenticator, Principal};
 use crate::domain::Scope;
 
-/// A static API key, created with `tollgate api-key create`. It acts for its
-/// owner with its own scopes.
+// The doc comments of the two schemes are what the docs explorer's
+// Authorize dialog shows: they are written for the person using it.
+
+/// An API key, sent in the `X-API-Key` header. It acts for the person who
+/// owns it, with the scopes it was given; ask the server's operator for one.
 #[derive(SecurityScheme)]
 #[oai(
     rename = "ApiKey",
@@ -41,9 +44,11 @@ pub enum OfferedScope {
     Email,
 }
 
-/// An RFC 9068 JWT access token from this server, sent as
-/// `Authorization: Bearer`. The URLs are relative to the server, so the
-/// document stays right whatever the issuer.
+// The URLs are relative to the server, so the document stays right
+// whatever the issuer.
+
+/// Sign in with your Tollgate account and allow the scopes you tick; the
+/// explorer then sends the access token it gets as `Authorization: Bearer`.
 #[derive(SecurityScheme)]
 #[oai(
     rename = "OAuth2",
@@ -94,6 +99,7 @@ impl Credentials {
                 ));
             }
         };
+        super::record_principal(&principal.subject);
         if !principal.has_scope(scope) {
             return Err(AuthError::InsufficientScope(scope));
         }

@@ -15,6 +15,7 @@ use tracing::warn;
 use super::error::TokenError;
 use super::params::Params;
 use crate::auth::revocations::Cutoff;
+use crate::auth::{self, Subject};
 use crate::domain::Client;
 use crate::metrics::SecurityEvent;
 use crate::secrets::lookup_hash_matches;
@@ -147,6 +148,9 @@ async fn authenticate(
         client_auth_failed(state, &presented.client_id, "wrong or missing secret");
         return Err(TokenError::invalid_client(basic));
     }
+    auth::record_principal(&Subject::Client {
+        client_id: client.id.clone(),
+    });
     Ok(AuthenticatedClient(client))
 }
 

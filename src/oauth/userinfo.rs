@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::claims::UserClaims;
 use super::params::Params;
-use crate::auth::access_token;
+use crate::auth::{self, Subject, access_token};
 use crate::domain::{Scope, ScopeSet};
 use crate::state::AppState;
 use crate::store;
@@ -120,6 +120,10 @@ async fn handle(req: &Request, body: Body, state: &AppState) -> Result<UserInfo,
     let Some(user) = store::users::find(&state.db, user_id).await? else {
         return Err(Refusal::InvalidToken("the user no longer exists"));
     };
+    auth::record_principal(&Subject::User {
+        id: user.id,
+        username: user.username.clone(),
+    });
     Ok(UserInfo {
         sub: claims.sub,
         claims: UserClaims::of(&user, &scopes),

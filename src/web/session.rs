@@ -60,6 +60,11 @@ pub async fn current(state: &AppState, jar: &CookieJar) -> Result<Option<Session
     if record.last_seen_at < now - LAST_SEEN_GRANULARITY {
         store::sessions::touch(&state.db, &record.id_hash, now).await?;
     }
+    // The request log names who is signed in.
+    crate::auth::record_principal(&crate::auth::Subject::User {
+        id: user.id,
+        username: user.username.clone(),
+    });
     Ok(Some(Session { record, user }))
 }
 

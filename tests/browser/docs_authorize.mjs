@@ -10,11 +10,10 @@
 //   DEMO_PASSWORD      its password
 //   ARTIFACTS_DIR      where screenshots go (on failure; and on success
 //                      too when SCREENSHOT_ON_SUCCESS is set)
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchWithProfile, need as needFor } from './chromium.mjs';
 
+const need = (name) => needFor('docs_authorize', name);
 const base = need('TOLLGATE_BASE');
 const username = need('DEMO_USERNAME');
 const password = need('DEMO_PASSWORD');
@@ -22,38 +21,11 @@ const artifacts = need('ARTIFACTS_DIR');
 // A 2-core machine shared with builds: be patient, but not forever.
 const STEP_TIMEOUT_MS = 30_000;
 
-function need(name) {
-  const value = process.env[name];
-  if (!value) {
-    console.error(`docs_authorize: ${name} is not set`);
-    process.exit(2);
-  }
-  return value;
-}
-
 function step(text) {
   console.log(`    - ${text}`);
 }
 
-// Flags this machine's Chromium needs (no sandbox as root, no GPU, and no
-// background traffic to hosts the closed network refuses).
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-const profile = mkdtempSync(join(tmpdir(), 'tollgate-chromium-'));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-  headless: true,
-  args: CHROMIUM_ARGS,
-  viewport: { width: 1280, height: 1000 },
-});
+const { context, close } = await launchWithProfile({ viewport: { width: 1280, height: 1000 } });
 context.setDefaultTimeout(STEP_TIMEOUT_MS);
 
 // What the browser saw, for the failure report.
@@ -262,8 +234,7 @@ try {
   console.error('what the browser saw:');
   for (const line of trail) console.error(`  ${line}`);
 } finally {
-  await context.close().catch(() => {});
-  rmSync(profile, { recursive: true, force: true });
+  await close();
 }
 
 // The closing line .ci/run adds to its count.

@@ -21,8 +21,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, need as needFor } from './chromium.mjs';
 import { startRelyingParty } from './rp_server.mjs';
 
+const need = (name) => needFor('oidc_rp', name);
 const base = need('TOLLGATE_BASE');
 const username = need('DEMO_USERNAME');
 const password = need('DEMO_PASSWORD');
@@ -34,30 +36,10 @@ const STEP_TIMEOUT_MS = 30_000;
 const BACKCHANNEL_TIMEOUT_MS = 10_000;
 const WHOLE_CHECK_MS = 240_000;
 
-function need(name) {
-  const value = process.env[name];
-  if (!value) {
-    console.error(`oidc_rp: ${name} is not set`);
-    process.exit(2);
-  }
-  return value;
-}
-
 const done = [];
 function step(text) {
   done.push(text);
 }
-
-// As docs_authorize.mjs: no sandbox as root, no GPU, no background traffic.
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 // What the browser saw, for the failure report; no query strings, which
 // carry tokens and state.
@@ -214,7 +196,7 @@ try {
   step(`RP on ${rp.base} discovered ${base}`);
 
   browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    executablePath: CHROMIUM_PATH,
     headless: true,
     args: CHROMIUM_ARGS,
   });

@@ -137,6 +137,9 @@ TOLLGATE_BASE=$base DEMO_USERNAME=$demo_user DEMO_PASSWORD=$demo_password \
     ARTIFACTS_DIR=$WORK CHROMIUM_PATH=$CHROMIUM SCREENSHOT_ON_SUCCESS=${TOLLGATE_BROWSER_KEEP:-} \
     node "$BROWSER_DIR/docs_authorize.mjs" </dev/null
 
+phase='/docs at phone and desktop widths (docs_layout.mjs)'
+TOLLGATE_BASE=$base ARTIFACTS_DIR=$WORK CHROMIUM_PATH=$CHROMIUM SCREENSHOT_ON_SUCCESS=${TOLLGATE_BROWSER_KEEP:-} node "$BROWSER_DIR/docs_layout.mjs" </dev/null
+
 phase='registering the relying party with tollgate client create'
 rp_port=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')
 rp=http://127.0.0.1:$rp_port

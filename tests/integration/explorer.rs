@@ -193,3 +193,41 @@ async fn the_explorer_authorizes_with_openid_profile_and_email() {
         .await;
     resp.assert_status_is_ok();
 }
+
+#[tokio::test]
+async fn the_docs_page_is_made_for_phones_and_named_after_tollgate() {
+    let app = TestApp::spawn().await;
+    let resp = app.client.get("/docs").send().await;
+    resp.assert_status_is_ok();
+    let html = resp.0.into_body().into_string().await.unwrap();
+    assert!(
+        html.trim_start().starts_with("<!DOCTYPE html>"),
+        "standards mode, not quirks"
+    );
+    assert!(
+        html.contains(r#"<meta name="viewport" content="width=device-width, initial-scale=1">"#),
+        "a viewport"
+    );
+    assert!(html.contains("<title>Tollgate API docs</title>"));
+    assert!(!html.contains("<title>Swagger UI</title>"));
+}
+
+#[tokio::test]
+async fn the_openapi_document_speaks_to_people_about_api_keys_and_oauth() {
+    let app = TestApp::spawn().await;
+    let spec = json(app.client.get("/openapi.json").send().await).await;
+    let description = spec["info"]["description"].as_str().unwrap();
+    assert!(description.contains("X-API-Key"), "{description}");
+    assert!(description.contains("OAuth"), "{description}");
+
+    // What the Authorize dialog shows of each scheme.
+    let schemes = &spec["components"]["securitySchemes"];
+    let api_key = schemes["ApiKey"]["description"].as_str().unwrap();
+    let oauth = schemes["OAuth2"]["description"].as_str().unwrap();
+    assert!(api_key.contains("X-API-Key"), "{api_key}");
+    for text in [api_key, oauth] {
+        for developer_talk in ["RFC", "relative to the server", "issuer", "JWT"] {
+            assert!(!text.contains(developer_talk), "{developer_talk}: {text}");
+        }
+    }
+}

@@ -44,6 +44,7 @@ mod password_grant;
 mod real_clients;
 mod real_port;
 mod refresh;
+mod request_log;
 mod revocation_sync;
 mod revoke;
 mod settings;

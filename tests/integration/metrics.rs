@@ -2,6 +2,7 @@
 //! all but a bearer token.
 
 use poem::http::{Method, StatusCode};
+use tollgate::metrics::SecurityEvent;
 use tollgate::secrets::SecretString;
 
 use crate::helpers::TestApp;
@@ -163,4 +164,43 @@ async fn with_a_metrics_bind_metrics_move_to_their_own_address() {
     let text = own.text().await.unwrap();
     assert!(text.contains(r#"route="/healthz""#), "{text}");
     assert_eq!(api.status(), 404);
+}
+
+#[tokio::test]
+async fn metrics_show_the_build_the_process_and_every_security_event_from_the_start() {
+    // Arrange
+    let app = TestApp::spawn().await;
+
+    // Act
+    let text = metrics_text(&app).await;
+
+    // Assert
+    let build = format!(
+        r#"tollgate_build_info{{version="{}"}} 1"#,
+        env!("CARGO_PKG_VERSION")
+    );
+    assert!(text.lines().any(|l| l == build), "{build}: {text}");
+    for event in SecurityEvent::ALL {
+        let series = format!(
+            r#"tollgate_security_events_total{{event="{}"}} 0"#,
+            event.as_str()
+        );
+        assert!(text.lines().any(|l| l == series), "{series}: {text}");
+    }
+    // The least each can be: this process has memory, files and a start
+    // time after 2020 (its CPU time may still round to 0).
+    for (process, least) in [
+        ("process_resident_memory_bytes", 1.0),
+        ("process_cpu_seconds_total", 0.0),
+        ("process_open_fds", 1.0),
+        ("process_max_fds", 1.0),
+        ("process_start_time_seconds", 1.6e9),
+    ] {
+        let value = text
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{process} ")))
+            .unwrap_or_else(|| panic!("no {process}: {text}"));
+        let value: f64 = value.parse().unwrap();
+        assert!(value >= least, "{process} {value}");
+    }
 }

@@ -2,45 +2,14 @@
 //! then driven over HTTP, then stopped with SIGTERM or SIGINT, draining
 //! requests in flight for at most `shutdown_grace`.
 
-use std::path::Path;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::helpers::binary::{Server, run_json, tollgate};
+use crate::helpers::binary::{Server, alice_with_a_key, tollgate};
 use crate::helpers::fresh_database_url;
-
-/// Creates `alice` and an API key for her through the real command line;
-/// returns the key.
-fn alice_with_a_key(dir: &Path, database_url: &str) -> String {
-    let user = run_json(
-        dir,
-        database_url,
-        &["user", "create", "alice", "--password-stdin", "--json"],
-        "a-long-password\n",
-    );
-    assert_eq!(user["username"], "alice");
-    let key = run_json(
-        dir,
-        database_url,
-        &[
-            "api-key",
-            "create",
-            "--name",
-            "it",
-            "--owner",
-            "alice",
-            "--scope",
-            "blog:read",
-            "blog:write",
-            "--json",
-        ],
-        "",
-    );
-    key["key"].as_str().unwrap().to_owned()
-}
 
 #[tokio::test]
 async fn the_binary_serves_the_blog_api_over_http() {

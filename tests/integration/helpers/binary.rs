@@ -50,6 +50,36 @@ pub fn run_json(dir: &Path, database_url: &str, args: &[&str], stdin: &str) -> V
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// Creates `alice` and an API key for her through the real command line;
+/// returns the key.
+pub fn alice_with_a_key(dir: &Path, database_url: &str) -> String {
+    let user = run_json(
+        dir,
+        database_url,
+        &["user", "create", "alice", "--password-stdin", "--json"],
+        "a-long-password\n",
+    );
+    assert_eq!(user["username"], "alice");
+    let key = run_json(
+        dir,
+        database_url,
+        &[
+            "api-key",
+            "create",
+            "--name",
+            "it",
+            "--owner",
+            "alice",
+            "--scope",
+            "blog:read",
+            "blog:write",
+            "--json",
+        ],
+        "",
+    );
+    key["key"].as_str().unwrap().to_owned()
+}
+
 /// `tollgate serve` on a port of its own choosing, with its log kept.
 /// Killed when dropped.
 pub struct Server {
@@ -87,14 +117,16 @@ impl Server {
             log,
             base: String::new(),
         };
-        // poem logs `listening addr=socket://127.0.0.1:PORT` once bound.
-        let line = server.wait_for_log("addr=socket://").await;
-        let addr = line
-            .split("addr=socket://")
+        // poem logs `listening addr=socket://127.0.0.1:PORT` once bound
+        // (`"addr":"socket://…"` in JSON).
+        let line = server.wait_for_log("socket://").await;
+        let addr: String = line
+            .split("socket://")
             .nth(1)
-            .and_then(|rest| rest.split_whitespace().next())
-            .unwrap()
-            .to_owned();
+            .unwrap_or_else(|| panic!("no address in {line}"))
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':')
+            .collect();
         server.base = format!("http://{addr}");
         server.wait_until_ready().await;
         server
@@ -125,20 +157,26 @@ impl Server {
 
     /// Waits until a line of the server's log contains `needle`; returns it.
     pub async fn wait_for_log(&mut self, needle: &str) -> String {
+        self.wait_for_line(needle, |l| l.contains(needle)).await
+    }
+
+    /// Waits until a line of the server's log is `wanted` (described by
+    /// `what` in a failure); returns it.
+    pub async fn wait_for_line(&mut self, what: &str, wanted: impl Fn(&str) -> bool) -> String {
         let deadline = tokio::time::Instant::now() + START_WITHIN;
         loop {
-            if let Some(line) = self.log().lines().find(|l| l.contains(needle)) {
+            if let Some(line) = self.log().lines().find(|l| wanted(l)) {
                 return line.to_owned();
             }
             if let Some(status) = self.child.try_wait().unwrap() {
                 panic!(
-                    "the server exited ({status}) before logging {needle:?}:\n{}",
+                    "the server exited ({status}) before logging {what:?}:\n{}",
                     self.log()
                 );
             }
             assert!(
                 tokio::time::Instant::now() < deadline,
-                "no {needle:?} in the server's log:\n{}",
+                "no {what:?} in the server's log:\n{}",
                 self.log()
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
