@@ -5,6 +5,7 @@ mod client;
 mod gc;
 mod keys;
 mod output;
+mod report;
 mod serve;
 mod user;
 
@@ -14,6 +15,8 @@ use clap::{Parser, Subcommand};
 use sea_orm::DatabaseConnection;
 
 use crate::config::{Settings, SettingsArgs};
+
+pub use report::report;
 
 #[derive(Debug, Parser)]
 #[command(

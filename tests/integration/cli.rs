@@ -23,7 +23,7 @@ async fn tollgate_on(database_url: &str, args: &[&str], stdin: &str) -> Result<S
     let mut out = Vec::new();
     cli::run(cli, &mut input, &mut out)
         .await
-        .map_err(|e| format!("{e:#}"))?;
+        .map_err(|e| cli::report(&e))?;
     Ok(String::from_utf8(out).unwrap())
 }
 
