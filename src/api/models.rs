@@ -47,5 +47,6 @@ pub struct PostInput {
 pub struct PostPage {
     pub items: Vec<Post>,
     /// Pass as `cursor` for the next page; null on the last page.
+    #[oai(nullable)]
     pub next_cursor: Option<String>,
 }

@@ -18,6 +18,7 @@ mod consent;
 mod cors;
 mod demo_binary;
 mod discovery;
+mod errors_api;
 mod errors_cli;
 mod explorer;
 mod headers;
