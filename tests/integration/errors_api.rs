@@ -127,3 +127,53 @@ async fn the_document_lists_413_everywhere_and_415_where_a_body_is_read() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_method_the_path_does_not_have_is_a_405_naming_those_it_has() {
+    let app = TestApp::spawn().await;
+    let resp = app
+        .client
+        .request(poem::http::Method::PATCH, "/api/v1/posts")
+        .send()
+        .await;
+    let allow = resp.0.headers().get("allow").cloned();
+    assert_problem(resp, 405, "method not allowed").await;
+    assert_eq!(allow.unwrap(), "GET, POST");
+}
+
+#[tokio::test]
+async fn a_post_body_is_held_to_its_documented_types() {
+    // Arrange
+    let app = TestApp::spawn().await;
+    let alice = app.user("alice").await;
+    let key = app.api_key(&alice, RW).await;
+    let post = |body: Value| {
+        app.client
+            .post("/api/v1/posts")
+            .header("X-API-Key", &key)
+            .body_json(&body)
+            .send()
+    };
+
+    // Act and assert: a boolean is not a title (poem-openapi took it as
+    // "false"); null is an absent `published`, as documented.
+    let resp = post(serde_json::json!({"title": false, "body": ""})).await;
+    assert_problem(resp, 400, "title").await;
+    let resp = post(serde_json::json!({"title": "t", "body": "", "published": null})).await;
+    assert_eq!(resp.0.status(), 201);
+    let doc = json(app.client.get("/openapi.json").send().await).await;
+    let input = &doc["components"]["schemas"]["PostInput"]["properties"];
+    assert_eq!(input["published"]["nullable"], true);
+    assert!(
+        input["title"]["pattern"]
+            .as_str()
+            .unwrap()
+            .contains("\\u3000")
+    );
+    assert!(
+        input["body"]["pattern"]
+            .as_str()
+            .unwrap()
+            .contains("\\x0E-\\x1F")
+    );
+}
