@@ -3,34 +3,15 @@
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::process::{Output, Stdio};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
-use crate::helpers::binary::{Server, tollgate};
+use crate::helpers::binary::{Server, run, tollgate};
 use crate::helpers::fresh_database_url;
 
 fn stderr(out: &Output) -> String {
     assert!(!out.status.success(), "the command should fail");
     String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// Runs `args` on `database_url` in `dir`, with `stdin`.
-fn run(dir: &std::path::Path, database_url: &str, args: &[&str], stdin: &str) -> Output {
-    let mut child = tollgate(dir)
-        .env("TOLLGATE_DATABASE_URL", database_url)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
 }
 
 #[tokio::test]
@@ -80,19 +61,6 @@ async fn a_validation_error_is_printed_once() {
     );
     assert_eq!(scope.matches("blog:reed").count(), 1, "{scope}");
     assert_eq!(scope.lines().count(), 1, "{scope}");
-}
-
-#[tokio::test]
-async fn a_missing_config_file_says_why_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = tollgate(dir.path())
-        .args(["--config", "nope.toml", "migrate"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        stderr(&out),
-        "error: cannot read config file nope.toml: No such file or directory (os error 2)\n"
-    );
 }
 
 #[tokio::test]
