@@ -781,7 +781,7 @@ fn parse_lifetime(s: &str) -> Result<TimeDelta, String> {
 }
 
 /// Hides the password of a database URL.
-pub fn redact_url(s: &str) -> String {
+fn redact_url(s: &str) -> String {
     match Url::parse(s) {
         Ok(mut url) if url.password().is_some() => {
             let _ = url.set_password(Some("redacted"));

@@ -15,7 +15,16 @@ use sea_orm::sqlx::{self, Connection};
 /// that nothing answers.
 const PG_CONNECT_WITHIN: Duration = Duration::from_secs(3);
 
-pub use crate::config::redact_url as redact;
+/// The URL with its password replaced, for messages.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("redacted"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
 
 /// One connection, once, with a short timeout: a refused or unanswered
 /// connection, a missing database or a refused login is reported at once
@@ -137,6 +146,14 @@ mod tests {
         assert_eq!(
             sqlite_path("sqlite:///var/lib/t.db"),
             (PathBuf::from("/var/lib/t.db"), false)
+        );
+    }
+
+    #[test]
+    fn a_password_in_a_url_is_redacted() {
+        assert_eq!(
+            redact("postgres://u:hunter2@db:5432/x"),
+            "postgres://u:redacted@db:5432/x"
         );
     }
 }
