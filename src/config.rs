@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use chrono::TimeDelta;
 use serde::Deserialize;
+use toml::Spanned;
 use url::Url;
 
 use crate::domain::SecretString;
@@ -92,50 +93,88 @@ pub struct SettingsArgs {
     pub shutdown_grace: Option<String>,
 }
 
-/// `tollgate.toml`: every key optional, unknown keys refused.
+/// `tollgate.toml`: every key optional, unknown keys refused. Each value
+/// keeps its place in the file, so that a bad one is reported with its line.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileSettings {
-    database_url: Option<String>,
-    bind: Option<String>,
-    issuer: Option<String>,
-    access_token_ttl: Option<DurationValue>,
-    refresh_token_ttl: Option<DurationValue>,
-    code_ttl: Option<DurationValue>,
-    session_ttl: Option<DurationValue>,
-    log: Option<String>,
-    password_workers: Option<usize>,
-    password_queue: Option<usize>,
-    metrics_token: Option<String>,
-    login_max_failures: Option<usize>,
-    login_lockout: Option<DurationValue>,
-    login_lockout_max: Option<DurationValue>,
-    pkce_optional_clients: Option<Vec<String>>,
-    log_format: Option<String>,
-    idle_timeout: Option<DurationValue>,
-    metrics_bind: Option<String>,
-    request_read_timeout: Option<DurationValue>,
-    max_connections: Option<usize>,
-    gc_interval: Option<DurationValue>,
-    peer_sync_interval: Option<DurationValue>,
-    key_reload_interval: Option<DurationValue>,
-    shutdown_grace: Option<DurationValue>,
+    database_url: Option<Spanned<FileValue>>,
+    bind: Option<Spanned<FileValue>>,
+    issuer: Option<Spanned<FileValue>>,
+    access_token_ttl: Option<Spanned<FileValue>>,
+    refresh_token_ttl: Option<Spanned<FileValue>>,
+    code_ttl: Option<Spanned<FileValue>>,
+    session_ttl: Option<Spanned<FileValue>>,
+    log: Option<Spanned<FileValue>>,
+    password_workers: Option<Spanned<FileValue>>,
+    password_queue: Option<Spanned<FileValue>>,
+    metrics_token: Option<Spanned<FileValue>>,
+    login_max_failures: Option<Spanned<FileValue>>,
+    login_lockout: Option<Spanned<FileValue>>,
+    login_lockout_max: Option<Spanned<FileValue>>,
+    pkce_optional_clients: Option<Spanned<FileValue>>,
+    log_format: Option<Spanned<FileValue>>,
+    idle_timeout: Option<Spanned<FileValue>>,
+    metrics_bind: Option<Spanned<FileValue>>,
+    request_read_timeout: Option<Spanned<FileValue>>,
+    max_connections: Option<Spanned<FileValue>>,
+    gc_interval: Option<Spanned<FileValue>>,
+    peer_sync_interval: Option<Spanned<FileValue>>,
+    key_reload_interval: Option<Spanned<FileValue>>,
+    shutdown_grace: Option<Spanned<FileValue>>,
 }
 
-/// A duration in the file may be `"15m"` or a plain number of seconds.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum DurationValue {
-    Text(String),
-    Seconds(u64),
-}
+/// A value in the file as text, parsed later by the same functions as a
+/// flag or a variable: a string, a whole number (durations in seconds,
+/// counts) or an array of strings (joined with commas).
+#[derive(Debug)]
+struct FileValue(String);
 
-impl DurationValue {
-    fn into_text(self) -> String {
-        match self {
-            Self::Text(s) => s,
-            Self::Seconds(n) => n.to_string(),
+impl<'de> Deserialize<'de> for FileValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = FileValue;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string or a whole number")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<FileValue, E> {
+                Ok(FileValue(v.to_owned()))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<FileValue, E> {
+                Ok(FileValue(v.to_string()))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<FileValue, E> {
+                Ok(FileValue(v.to_string()))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<FileValue, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element::<String>()? {
+                    items.push(item);
+                }
+                Ok(FileValue(items.join(",")))
+            }
         }
+        d.deserialize_any(Visitor)
+    }
+}
+
+/// The file that was read, to turn byte offsets into lines.
+struct FileText {
+    path: PathBuf,
+    text: String,
+}
+
+impl FileText {
+    /// 1-based line and column of byte `offset`.
+    fn position(&self, offset: usize) -> (usize, usize) {
+        let before = &self.text[..offset.min(self.text.len())];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        (line, column)
     }
 }
 
@@ -146,6 +185,9 @@ pub struct Settings {
     pub bind: SocketAddr,
     /// No trailing slash, no query, no fragment.
     pub issuer: Url,
+    /// Whether the issuer was left unset and derived from `bind`; it then
+    /// follows the port actually bound ([`Settings::bound_to`]).
+    pub issuer_from_bind: bool,
     pub access_token_ttl: TimeDelta,
     pub refresh_token_ttl: TimeDelta,
     pub code_ttl: TimeDelta,
@@ -197,45 +239,63 @@ pub enum LogFormat {
 }
 
 /// Where a value came from, for error messages.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Source {
     Default,
-    File,
+    /// The config file, at this 1-based line.
+    File {
+        path: PathBuf,
+        line: usize,
+    },
     Env,
     Flag,
 }
 
-impl fmt::Display for Source {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Default => "default",
-            Self::File => "config file",
-            Self::Env => "environment",
-            Self::Flag => "command line",
-        })
+impl Source {
+    /// How a person finds `setting` where it was written: the flag, the
+    /// variable, or the file and line.
+    fn name(&self, setting: &str) -> String {
+        match self {
+            Self::Default => format!("default {setting}"),
+            Self::File { path, line } => {
+                format!("{setting} in {}, line {line}", path.display())
+            }
+            Self::Env => env_name(setting),
+            Self::Flag => format!("--{}", setting.replace('_', "-")),
+        }
     }
+}
+
+/// `code_ttl` is read from `TOLLGATE_CODE_TTL`.
+fn env_name(setting: &str) -> String {
+    format!("TOLLGATE_{}", setting.to_ascii_uppercase())
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read config file {path}: {source}")]
+    /// The reason is part of the message, not a `source()`: printing the
+    /// cause chain would repeat it.
+    #[error("cannot read config file {path}: {reason}")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        reason: std::io::Error,
     },
-    #[error("invalid config file {path}: {message}")]
-    Parse { path: PathBuf, message: String },
-    #[error("invalid {setting} (from {origin}): {message}")]
-    Invalid {
-        setting: &'static str,
-        origin: Source,
+    /// TOML syntax, an unknown key or a value of the wrong kind.
+    #[error("invalid config file {path}, line {line}, column {column}: {message}")]
+    Parse {
+        path: PathBuf,
+        line: usize,
+        column: usize,
         message: String,
     },
+    /// `name` says where: `--code-ttl`, `TOLLGATE_CODE_TTL`, or
+    /// `code_ttl in tollgate.toml, line 3`.
+    #[error("invalid {name}: {message}")]
+    Invalid { name: String, message: String },
 }
 
 const DEFAULT_DATABASE_URL: &str = "sqlite://tollgate.db?mode=rwc";
 const DEFAULT_BIND: &str = "127.0.0.1:8080";
-const DEFAULT_ISSUER: &str = "http://127.0.0.1:8080";
 
 impl Settings {
     /// Layers the sources; `env` is a lookup so tests need not touch the
@@ -256,26 +316,27 @@ impl Settings {
         env: impl Fn(&str) -> Option<String>,
         dir: &Path,
     ) -> Result<Self, ConfigError> {
-        let file = read_file(args.config.as_deref(), dir)?;
+        let (file, text) = read_file(args.config.as_deref(), dir)?;
         let pick = |setting: &'static str,
                     flag: &Option<String>,
-                    file: Option<String>,
+                    file: Option<Spanned<FileValue>>,
                     default: &str|
          -> Layered {
             if let Some(v) = flag {
                 return Layered::new(setting, v.clone(), Source::Flag);
             }
-            let env_name = format!("TOLLGATE_{}", setting.to_ascii_uppercase());
-            if let Some(v) = env(&env_name) {
+            if let Some(v) = env(&env_name(setting)) {
                 return Layered::new(setting, v, Source::Env);
             }
-            match file {
-                Some(v) => Layered::new(setting, v, Source::File),
-                None => Layered::new(setting, default.to_owned(), Source::Default),
+            match (file, &text) {
+                (Some(v), Some(text)) => {
+                    let (line, _) = text.position(v.span().start);
+                    let path = text.path.clone();
+                    Layered::new(setting, v.into_inner().0, Source::File { path, line })
+                }
+                _ => Layered::new(setting, default.to_owned(), Source::Default),
             }
         };
-        let dur = |v: Option<DurationValue>| v.map(DurationValue::into_text);
-
         let database_url = pick(
             "database_url",
             &args.database_url,
@@ -283,68 +344,73 @@ impl Settings {
             DEFAULT_DATABASE_URL,
         );
         let bind = pick("bind", &args.bind, file.bind, DEFAULT_BIND);
-        let issuer = pick("issuer", &args.issuer, file.issuer, DEFAULT_ISSUER);
+        let bind_text = bind.value.trim().to_owned();
+        let bind = bind.parse_with(parse_bind)?;
+        // Unset, the issuer follows the bind address (by default both are
+        // the contract's 127.0.0.1:8080), so that `--bind` alone gives a
+        // server whose advertised URLs reach it.
+        let issuer = pick("issuer", &args.issuer, file.issuer, "");
+        let issuer_from_bind = issuer.source == Source::Default;
+        let issuer = if issuer_from_bind {
+            issuer_for_bind(&bind_text, bind)?
+        } else {
+            issuer.parse_with(parse_issuer)?
+        };
         let access = pick(
             "access_token_ttl",
             &args.access_token_ttl,
-            dur(file.access_token_ttl),
+            file.access_token_ttl,
             "15m",
         );
         let refresh = pick(
             "refresh_token_ttl",
             &args.refresh_token_ttl,
-            dur(file.refresh_token_ttl),
+            file.refresh_token_ttl,
             "30d",
         );
-        let code = pick("code_ttl", &args.code_ttl, dur(file.code_ttl), "60s");
-        let session = pick(
-            "session_ttl",
-            &args.session_ttl,
-            dur(file.session_ttl),
-            "12h",
-        );
+        let code = pick("code_ttl", &args.code_ttl, file.code_ttl, "60s");
+        let session = pick("session_ttl", &args.session_ttl, file.session_ttl, "12h");
         let log = pick("log", &args.log, file.log, "info");
         let cpus = std::thread::available_parallelism().map_or(1, usize::from);
-        let count = |v: Option<usize>| v.map(|n| n.to_string());
         let workers = pick(
             "password_workers",
             &args.password_workers,
-            count(file.password_workers),
+            file.password_workers,
             &cpus.to_string(),
         )
         .parse_with(|s| parse_count(s, 1))?;
         let queue = pick(
             "password_queue",
             &args.password_queue,
-            count(file.password_queue),
+            file.password_queue,
             &(8 * workers).to_string(),
         )
         .parse_with(|s| parse_count(s, 0))?;
         let login_max_failures = pick(
             "login_max_failures",
             &args.login_max_failures,
-            count(file.login_max_failures),
+            file.login_max_failures,
             "5",
         )
         .parse_with(|s| parse_count(s, 1))?;
         let login_lockout = pick(
             "login_lockout",
             &args.login_lockout,
-            dur(file.login_lockout),
+            file.login_lockout,
             "30s",
         )
         .parse_with(parse_lifetime)?;
         let login_lockout_max = pick(
             "login_lockout_max",
             &args.login_lockout_max,
-            dur(file.login_lockout_max),
+            file.login_lockout_max,
             "15m",
         )
         .parse_with(parse_lifetime)?;
         let pkce_optional_clients = pick(
             "pkce_optional_clients",
             &args.pkce_optional_clients,
-            file.pkce_optional_clients.map(|ids| ids.join(",")),
+            file.pkce_optional_clients,
             "",
         )
         .parse_with(parse_id_list)?;
@@ -355,24 +421,19 @@ impl Settings {
                 _ => Err("expected text or json".to_owned()),
             },
         )?;
-        let idle_timeout = pick(
-            "idle_timeout",
-            &args.idle_timeout,
-            dur(file.idle_timeout),
-            "30s",
-        )
-        .parse_with(parse_duration)?;
+        let idle_timeout = pick("idle_timeout", &args.idle_timeout, file.idle_timeout, "30s")
+            .parse_with(parse_duration)?;
         let request_read_timeout = pick(
             "request_read_timeout",
             &args.request_read_timeout,
-            dur(file.request_read_timeout),
+            file.request_read_timeout,
             "30s",
         )
         .parse_with(parse_duration)?;
         let max_connections = pick(
             "max_connections",
             &args.max_connections,
-            count(file.max_connections),
+            file.max_connections,
             "1000",
         )
         .parse_with(|s| match s.parse::<usize>() {
@@ -382,7 +443,7 @@ impl Settings {
         let metrics_bind = pick("metrics_bind", &args.metrics_bind, file.metrics_bind, "")
             .parse_with(|s| match s {
                 "" => Ok(None),
-                s => s.parse::<SocketAddr>().map(Some).map_err(|e| e.to_string()),
+                s => parse_bind(s).map(Some),
             })?;
         // No flag: a secret on the command line is visible to every user.
         let metrics_token =
@@ -390,26 +451,27 @@ impl Settings {
         let peer_sync = pick(
             "peer_sync_interval",
             &args.peer_sync_interval,
-            dur(file.peer_sync_interval),
+            file.peer_sync_interval,
             "1s",
         );
         let key_reload = pick(
             "key_reload_interval",
             &args.key_reload_interval,
-            dur(file.key_reload_interval),
+            file.key_reload_interval,
             "60s",
         );
         let grace = pick(
             "shutdown_grace",
             &args.shutdown_grace,
-            dur(file.shutdown_grace),
+            file.shutdown_grace,
             "30s",
         );
 
         Ok(Self {
             database_url: database_url.parse_with(parse_database_url)?,
-            bind: bind.parse_with(|s| s.parse::<SocketAddr>().map_err(|e| e.to_string()))?,
-            issuer: issuer.parse_with(parse_issuer)?,
+            bind,
+            issuer,
+            issuer_from_bind,
             access_token_ttl: access.parse_with(parse_lifetime)?,
             refresh_token_ttl: refresh.parse_with(parse_lifetime)?,
             code_ttl: code.parse_with(parse_lifetime)?,
@@ -431,12 +493,12 @@ impl Settings {
             metrics_bind,
             request_read_timeout,
             max_connections,
-            gc_interval: pick("gc_interval", &None, dur(file.gc_interval), "5m")
+            gc_interval: pick("gc_interval", &None, file.gc_interval, "5m")
                 .parse_with(parse_duration)?,
+            // Its messages name the variable they read.
             key_encryption_key: KeyEncryptionKey::from_env(&env).map_err(|message| {
                 ConfigError::Invalid {
-                    setting: "key_encryption_key",
-                    origin: Source::Env,
+                    name: "key encryption key".to_owned(),
                     message,
                 }
             })?,
@@ -451,6 +513,40 @@ impl Settings {
         self.issuer.as_str().trim_end_matches('/')
     }
 
+    /// These settings once `bind` is bound to `addr`: an issuer derived
+    /// from the bind address takes the real port (`--bind 127.0.0.1:0`).
+    pub fn bound_to(mut self, addr: SocketAddr) -> Self {
+        if self.issuer_from_bind && self.bind.port() == 0 {
+            let _ = self.issuer.set_port(Some(addr.port()));
+        }
+        self
+    }
+
+    /// When the issuer was set and names another port or address than the
+    /// one bound, why that may be a mistake. It is legitimate behind a
+    /// reverse proxy, so this is a warning, not an error.
+    pub fn issuer_mismatch(&self, bound: SocketAddr) -> Option<String> {
+        if self.issuer_from_bind {
+            return None;
+        }
+        let port = self.issuer.port_or_known_default();
+        let host_differs = match self.issuer.host() {
+            Some(url::Host::Ipv4(ip)) => !bound.ip().is_unspecified() && bound.ip() != ip,
+            Some(url::Host::Ipv6(ip)) => !bound.ip().is_unspecified() && bound.ip() != ip,
+            // A name: it may well resolve to the bound address.
+            _ => false,
+        };
+        (port != Some(bound.port()) || host_differs).then(|| {
+            format!(
+                "the issuer {} is not the address this server listens on ({bound}); \
+                 fine behind a reverse proxy that forwards it here, otherwise clients \
+                 are sent to the wrong address: set --issuer, TOLLGATE_ISSUER or \
+                 issuer in tollgate.toml to match, or leave it unset to follow --bind",
+                self.issuer_str()
+            )
+        })
+    }
+
     /// Settings for tests: the given database, port 0, the default lifetimes.
     #[allow(clippy::expect_used)]
     pub fn for_tests(database_url: &str) -> Self {
@@ -458,6 +554,7 @@ impl Settings {
             database_url: SecretString::new(database_url.to_owned()),
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             issuer: Url::parse("http://127.0.0.1").expect("constant URL"),
+            issuer_from_bind: false,
             access_token_ttl: TimeDelta::minutes(15),
             refresh_token_ttl: TimeDelta::days(30),
             code_ttl: TimeDelta::seconds(60),
@@ -528,14 +625,17 @@ impl Layered {
 
     fn parse_with<T>(self, f: impl FnOnce(&str) -> Result<T, String>) -> Result<T, ConfigError> {
         f(self.value.trim()).map_err(|message| ConfigError::Invalid {
-            setting: self.setting,
-            origin: self.source,
+            name: self.source.name(self.setting),
             message,
         })
     }
 }
 
-fn read_file(explicit: Option<&Path>, dir: &Path) -> Result<FileSettings, ConfigError> {
+/// The file's settings, and its text when there was one.
+fn read_file(
+    explicit: Option<&Path>,
+    dir: &Path,
+) -> Result<(FileSettings, Option<FileText>), ConfigError> {
     let (path, required) = match explicit {
         Some(p) => (p.to_path_buf(), true),
         None => (dir.join("tollgate.toml"), false),
@@ -543,14 +643,23 @@ fn read_file(explicit: Option<&Path>, dir: &Path) -> Result<FileSettings, Config
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
         Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => {
-            return Ok(FileSettings::default());
+            return Ok((FileSettings::default(), None));
         }
-        Err(source) => return Err(ConfigError::Read { path, source }),
+        Err(reason) => return Err(ConfigError::Read { path, reason }),
     };
-    toml::from_str(&text).map_err(|e| ConfigError::Parse {
-        path,
-        message: e.message().to_owned(),
-    })
+    let file = FileText { path, text };
+    match toml::from_str(&file.text) {
+        Ok(settings) => Ok((settings, Some(file))),
+        Err(e) => {
+            let (line, column) = file.position(e.span().map_or(0, |span| span.start));
+            Err(ConfigError::Parse {
+                path: file.path,
+                line,
+                column,
+                message: e.message().trim_end().to_owned(),
+            })
+        }
+    }
 }
 
 fn parse_database_url(s: &str) -> Result<SecretString, String> {
@@ -573,14 +682,57 @@ fn parse_issuer(s: &str) -> Result<Url, String> {
     Ok(url)
 }
 
+/// `127.0.0.1:8080`, `[::1]:8080`, or a name such as `localhost:8080`,
+/// resolved (IPv4 first, as `localhost` may also name `::1`).
+fn parse_bind(s: &str) -> Result<SocketAddr, String> {
+    if let Ok(addr) = s.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    let hint = "write an address and port such as 127.0.0.1:8080, [::1]:8080 or localhost:8080";
+    let Some((host, port)) = s.rsplit_once(':').filter(|(host, _)| !host.is_empty()) else {
+        return Err(format!("'{s}' is not an address and port ({hint})"));
+    };
+    let port: u16 = port
+        .parse()
+        .map_err(|_| format!("'{port}' is not a port number ({hint})"))?;
+    let addrs: Vec<SocketAddr> = std::net::ToSocketAddrs::to_socket_addrs(&(host, port))
+        .map_err(|e| format!("cannot resolve '{host}': {e} ({hint})"))?
+        .collect();
+    addrs
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or_else(|| addrs.first())
+        .copied()
+        .ok_or_else(|| format!("'{host}' resolves to no address ({hint})"))
+}
+
+/// The issuer of a server reached at the bind address: its host as
+/// written (`localhost` stays a name), or the loopback address when the
+/// server listens on every interface.
+fn issuer_for_bind(text: &str, addr: SocketAddr) -> Result<Url, ConfigError> {
+    let authority = if addr.ip().is_unspecified() {
+        let loopback = if addr.is_ipv4() { "127.0.0.1" } else { "[::1]" };
+        format!("{loopback}:{}", addr.port())
+    } else if text.parse::<SocketAddr>().is_ok() {
+        addr.to_string()
+    } else {
+        text.to_owned()
+    };
+    Url::parse(&format!("http://{authority}")).map_err(|e| ConfigError::Invalid {
+        name: "issuer".to_owned(),
+        message: format!("cannot derive it from the bind address {text}: {e}; set it"),
+    })
+}
+
 /// `90s`, `15m`, `12h`, `30d`, or plain seconds; zero is refused.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let d = if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
         s.parse::<u64>()
             .map(Duration::from_secs)
-            .map_err(|e| e.to_string())?
+            .map_err(|_| format!("'{s}' is too many seconds"))?
     } else {
-        humantime::parse_duration(s).map_err(|e| format!("{e} (write e.g. 90s, 15m, 12h, 30d)"))?
+        humantime::parse_duration(s)
+            .map_err(|_| format!("invalid duration '{s}' (write 90s, 15m, 12h, 30d or seconds)"))?
     };
     if d.is_zero() {
         return Err("must be longer than zero".to_owned());
@@ -699,7 +851,7 @@ mod tests {
         args.peer_sync_interval = Some("0".to_owned());
         let msg = load(&args, no_env).expect_err("zero").to_string();
         assert!(
-            msg.contains("peer_sync_interval") && msg.contains("command line"),
+            msg.starts_with("invalid --peer-sync-interval: must be longer than zero"),
             "{msg}"
         );
     }
@@ -735,10 +887,7 @@ mod tests {
         let msg = load(&SettingsArgs::default(), env)
             .expect_err("must fail")
             .to_string();
-        assert!(
-            msg.contains("invalid log") && msg.contains("environment"),
-            "{msg}"
-        );
+        assert!(msg.starts_with("invalid TOLLGATE_LOG: "), "{msg}");
     }
 
     #[test]
@@ -765,7 +914,10 @@ mod tests {
         let msg = Settings::load(&SettingsArgs::default(), env)
             .expect_err("zero workers")
             .to_string();
-        assert!(msg.contains("password_workers"), "{msg}");
+        assert!(
+            msg.starts_with("invalid TOLLGATE_PASSWORD_WORKERS: "),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -783,7 +935,7 @@ mod tests {
             .expect_err("too short")
             .to_string();
         assert!(
-            msg.contains("metrics_token") && !msg.contains("short\""),
+            msg.starts_with("invalid TOLLGATE_METRICS_TOKEN: ") && !msg.contains("short"),
             "{msg}"
         );
     }
@@ -799,7 +951,7 @@ mod tests {
         let msg = Settings::load(&SettingsArgs::default(), env)
             .expect_err("yaml")
             .to_string();
-        assert!(msg.contains("log_format"), "{msg}");
+        assert!(msg.starts_with("invalid TOLLGATE_LOG_FORMAT: "), "{msg}");
     }
 
     #[test]
@@ -848,8 +1000,11 @@ mod tests {
         let env = |k: &str| (k == "TOLLGATE_ACCESS_TOKEN_TTL").then(|| "forever".to_owned());
         let err = load(&SettingsArgs::default(), env).expect_err("must fail");
         let msg = err.to_string();
-        assert!(msg.contains("access_token_ttl"), "{msg}");
-        assert!(msg.contains("environment"), "{msg}");
+        assert_eq!(
+            msg,
+            "invalid TOLLGATE_ACCESS_TOKEN_TTL: invalid duration 'forever' \
+             (write 90s, 15m, 12h, 30d or seconds)"
+        );
 
         let args = SettingsArgs {
             bind: Some("nowhere".to_owned()),
@@ -857,7 +1012,7 @@ mod tests {
         };
         let msg = load(&args, no_env).expect_err("must fail").to_string();
         assert!(
-            msg.contains("bind") && msg.contains("command line"),
+            msg.starts_with("invalid --bind: 'nowhere' is not an address and port"),
             "{msg}"
         );
     }
@@ -873,13 +1028,134 @@ mod tests {
         };
         let msg = load(&args, no_env).expect_err("must fail").to_string();
         assert!(
-            msg.contains("issuer") && msg.contains("config file"),
+            msg.starts_with(&format!("invalid issuer in {}, line 1: ", path.display())),
             "{msg}"
         );
 
         std::fs::write(&path, "bnid = \"127.0.0.1:1\"\n").expect("write");
         let msg = load(&args, no_env).expect_err("must fail").to_string();
         assert!(msg.contains("bnid"), "{msg}");
+    }
+
+    #[test]
+    fn a_bad_duration_in_the_file_names_the_key_and_its_line() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("tollgate.toml");
+        std::fs::write(
+            &path,
+            "# lifetimes\nsession_ttl = \"1h\"\ncode_ttl = \"x\"\n",
+        )
+        .expect("write");
+        let msg = Settings::load_in(&SettingsArgs::default(), no_env, dir.path())
+            .expect_err("must fail")
+            .to_string();
+        assert_eq!(
+            msg,
+            format!(
+                "invalid code_ttl in {}, line 3: invalid duration 'x' \
+                 (write 90s, 15m, 12h, 30d or seconds)",
+                path.display()
+            )
+        );
+        assert!(!msg.contains("DurationValue"), "{msg}");
+    }
+
+    #[test]
+    fn a_toml_syntax_error_or_a_value_of_the_wrong_kind_names_line_and_column() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("tollgate.toml");
+        std::fs::write(&path, "log = \"info\"\nbind = 127.0.0.1:80\n").expect("write");
+        let msg = Settings::load_in(&SettingsArgs::default(), no_env, dir.path())
+            .expect_err("must fail")
+            .to_string();
+        let prefix = format!(
+            "invalid config file {}, line 2, column 13: ",
+            path.display()
+        );
+        assert!(msg.starts_with(&prefix), "{msg}");
+
+        std::fs::write(&path, "\ncode_ttl = 1.5\n").expect("write");
+        let msg = Settings::load_in(&SettingsArgs::default(), no_env, dir.path())
+            .expect_err("must fail")
+            .to_string();
+        assert!(msg.contains(", line 2, column 12: "), "{msg}");
+        assert!(msg.contains("expected a string or a whole number"), "{msg}");
+    }
+
+    #[test]
+    fn a_bad_environment_value_names_the_variable() {
+        let env = |k: &str| (k == "TOLLGATE_CODE_TTL").then(|| "soon".to_owned());
+        let msg = load(&SettingsArgs::default(), env)
+            .expect_err("must fail")
+            .to_string();
+        assert_eq!(
+            msg,
+            "invalid TOLLGATE_CODE_TTL: invalid duration 'soon' (write 90s, 15m, 12h, 30d or seconds)"
+        );
+    }
+
+    #[test]
+    fn numbers_and_lists_in_the_file_are_read_as_before() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join("tollgate.toml"),
+            "password_workers = 3\npkce_optional_clients = [\"a\", \"b\"]\nidle_timeout = 7\n",
+        )
+        .expect("write");
+        let s = Settings::load_in(&SettingsArgs::default(), no_env, dir.path()).expect("loads");
+        assert_eq!(s.password_workers, 3);
+        assert_eq!(s.pkce_optional_clients, ["a", "b"]);
+        assert_eq!(s.idle_timeout, Duration::from_secs(7));
+    }
+
+    #[test]
+    fn without_an_issuer_the_bind_address_gives_it() {
+        let args = SettingsArgs {
+            bind: Some("127.0.0.1:18081".to_owned()),
+            ..Default::default()
+        };
+        let s = load(&args, no_env).expect("loads");
+        assert_eq!(s.issuer_str(), "http://127.0.0.1:18081");
+        assert!(s.issuer_from_bind);
+        assert_eq!(s.issuer_mismatch(s.bind), None);
+
+        let args = SettingsArgs {
+            bind: Some("localhost:18082".to_owned()),
+            ..Default::default()
+        };
+        let s = load(&args, no_env).expect("loads");
+        assert_eq!(s.bind.to_string(), "127.0.0.1:18082");
+        assert_eq!(s.issuer_str(), "http://localhost:18082");
+
+        let args = SettingsArgs {
+            bind: Some("0.0.0.0:0".to_owned()),
+            ..Default::default()
+        };
+        let s = load(&args, no_env).expect("loads");
+        let s = s.bound_to(SocketAddr::from(([0, 0, 0, 0], 4321)));
+        assert_eq!(s.issuer_str(), "http://127.0.0.1:4321");
+    }
+
+    #[test]
+    fn an_issuer_that_disagrees_with_the_bind_address_is_named() {
+        let args = SettingsArgs {
+            bind: Some("127.0.0.1:18081".to_owned()),
+            issuer: Some("http://127.0.0.1:8080".to_owned()),
+            ..Default::default()
+        };
+        let s = load(&args, no_env).expect("loads");
+        let warning = s.issuer_mismatch(s.bind).expect("a warning");
+        assert!(
+            warning.contains("http://127.0.0.1:8080") && warning.contains("127.0.0.1:18081"),
+            "{warning}"
+        );
+        let args = SettingsArgs {
+            bind: Some("0.0.0.0:443".to_owned()),
+            issuer: Some("https://auth.example.com".to_owned()),
+            ..Default::default()
+        };
+        let s = load(&args, no_env).expect("loads");
+        assert_eq!(s.issuer_mismatch(s.bind), None);
     }
 
     #[test]

@@ -1,3 +1,5 @@
+mod diagnose;
+
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
@@ -43,13 +45,15 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     Database::connect(opts).await
 }
 
-/// Why [`open`] failed; the message says which step.
+/// Why [`open`] failed. Each message says which step, and for a failed
+/// connection what to check; the causes are in the message, not in
+/// `source()`, so that a printed cause chain does not repeat them.
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
-    #[error("cannot open the database: {0}")]
-    Connect(#[source] DbErr),
+    #[error("{0}")]
+    Connect(String),
     #[error("cannot migrate the database: {0}")]
-    Migrate(#[source] DbErr),
+    Migrate(DbErr),
 }
 
 /// Connects and applies pending migrations: what `serve`, every management
@@ -61,7 +65,21 @@ pub async fn open(url: &str) -> Result<DatabaseConnection, OpenError> {
 /// As [`open`], also naming the migrations this call applied (none when
 /// the schema was already up to date).
 pub async fn open_reporting(url: &str) -> Result<(DatabaseConnection, Vec<String>), OpenError> {
-    let db = connect(url).await.map_err(OpenError::Connect)?;
+    if !url.starts_with("sqlite:") {
+        diagnose::check_postgres(url)
+            .await
+            .map_err(OpenError::Connect)?;
+    }
+    let db = connect(url).await.map_err(|e| {
+        OpenError::Connect(if url.starts_with("sqlite:") {
+            diagnose::sqlite(url, &e)
+        } else {
+            format!(
+                "cannot connect to the database {}: {e}",
+                diagnose::redact(url)
+            )
+        })
+    })?;
     let applied = migrate(&db).await.map_err(OpenError::Migrate)?;
     Ok((db, applied))
 }

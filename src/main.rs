@@ -14,7 +14,7 @@ async fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let _ = output.flush();
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", cli::report(&e));
             ExitCode::FAILURE
         }
     }

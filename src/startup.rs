@@ -1,8 +1,9 @@
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use poem::listener::TcpAcceptor;
 use poem::{Endpoint, EndpointExt, Route, Server};
-use tracing::info;
+use tracing::{info, warn};
 
 use crate::clock::Clock;
 use crate::config::Settings;
@@ -30,21 +31,25 @@ pub struct Application {
 }
 
 impl Application {
-    /// Connects, migrates and binds.
+    /// Binds, connects and migrates. Binding comes first: a port taken
+    /// fails at once, and an issuer derived from `--bind` gets the port
+    /// actually bound (port 0 included) before anything uses it.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let listener = listen(settings.bind).await?;
+        let settings = settings.bound_to(listener.local_addr()?);
+        if let Some(warning) = settings.issuer_mismatch(listener.local_addr()?) {
+            warn!("{warning}");
+        }
         let db = crate::db::open(settings.database_url.secret()).await?;
         let state = AppState::build(db, settings, Clock::default())
             .await
             .map_err(|e| anyhow::anyhow!("cannot load the signing keys: {e}"))?;
-        Self::bind(state).await
+        Self::from_listener(state, listener)
     }
 
     /// Binds `settings.bind` for an already prepared state.
     pub async fn bind(state: AppState) -> anyhow::Result<Self> {
-        let bind = state.settings.bind;
-        let listener = tokio::net::TcpListener::bind(bind)
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
+        let listener = listen(state.settings.bind).await?;
         Self::from_listener(state, listener)
     }
 
@@ -66,7 +71,12 @@ impl Application {
                         tokio::net::TcpListener::from_std(l)
                     })
                     .and_then(TcpAcceptor::from_tokio)
-                    .map_err(|e| anyhow::anyhow!("cannot listen on {addr} (metrics_bind): {e}"))?;
+                    .map_err(|e| {
+                        anyhow::anyhow!(
+                            "cannot listen on {addr}: {e}{}",
+                            port_hint(&e, "--metrics-bind, TOLLGATE_METRICS_BIND or metrics_bind")
+                        )
+                    })?;
                 Some(listener)
             }
         };
@@ -115,6 +125,30 @@ impl Application {
             metrics.abort();
         }
         result
+    }
+}
+
+/// Binds the main address; a port in use says which settings move it.
+async fn listen(addr: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+        anyhow::anyhow!(
+            "cannot listen on {addr}: {e}{}",
+            port_hint(&e, "--bind, TOLLGATE_BIND or bind in tollgate.toml")
+        )
+    })
+}
+
+/// For a port already taken: which `settings` choose another.
+fn port_hint(e: &std::io::Error, settings: &str) -> String {
+    match e.kind() {
+        std::io::ErrorKind::AddrInUse => format!(
+            "; another program (perhaps another tollgate) has that port: \
+             stop it, or choose another port with {settings}"
+        ),
+        std::io::ErrorKind::AddrNotAvailable => {
+            format!("; this machine has no such address: choose another with {settings}")
+        }
+        _ => String::new(),
     }
 }
 

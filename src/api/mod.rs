@@ -1,5 +1,6 @@
 //! The blog resource API, its OpenAPI document and the docs explorer.
 
+mod document;
 mod explorer;
 mod models;
 mod pagination;
@@ -9,9 +10,10 @@ mod problem;
 use poem::error::ReadBodyError;
 use poem::http::StatusCode;
 use poem::http::header::CONTENT_LENGTH;
-use poem::{Endpoint, EndpointExt, IntoEndpoint, Request, Route};
+use poem::{Endpoint, EndpointExt, IntoEndpoint, IntoResponse, Request, Route};
 use poem_openapi::OpenApiService;
 
+pub use document::spec_json;
 pub use explorer::EXPLORER_CLIENT_ID;
 pub use models::{Post, PostInput, PostPage};
 pub use problem::{ApiError, Problem, problem_from_poem_error};
@@ -39,13 +41,17 @@ pub fn service(settings: &Settings) -> OpenApiService<posts::PostsApi, ()> {
 /// Adds `/api/...`, `/openapi.json` and `/docs`.
 pub fn routes(route: Route, settings: &Settings) -> Route {
     let api = service(settings);
-    let spec = api.spec_endpoint();
+    let doc = document::spec_json(settings);
+    let allowed = std::sync::Arc::new(document::AllowedMethods::from_spec(&doc));
+    let spec =
+        poem::endpoint::make_sync(move |_| doc.clone().with_content_type("application/json"));
     let docs = explorer::routes(settings);
     route
         .nest_no_strip(
             "/api",
             api.around(limit_body)
                 .catch_all_error(problem_from_poem_error)
+                .around(move |next, req| document::add_allow(next, req, allowed.clone()))
                 .into_endpoint(),
         )
         .at("/openapi.json", spec)

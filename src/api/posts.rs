@@ -56,14 +56,17 @@ impl PostsApi {
         /// Page size, 1 to 100 (default 20).
         #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
         limit: Query<Option<u32>>,
-        /// The `next_cursor` of the previous page.
+        /// The `next_cursor` of the previous page, unchanged (11 characters;
+        /// empty or absent for the first page).
+        #[oai(validator(pattern = "^([A-Za-f][A-Za-z0-9_-]{9}[AEIMQUYcgkosw048])?$"))]
         cursor: Query<Option<String>>,
     ) -> Result<Json<PostPage>, ApiError> {
         let principal = auth.require(&state.auth, Scope::BlogRead).await?;
         let before = match cursor.0.as_deref() {
             None | Some("") => None,
             Some(c) => Some(
-                pagination::decode(c).ok_or_else(|| ApiError::bad_request("malformed cursor"))?,
+                pagination::decode(c)
+                    .ok_or_else(|| ApiError::bad_request(pagination::MALFORMED))?,
             ),
         };
         let limit = u64::from(limit.0.unwrap_or(DEFAULT_LIMIT));

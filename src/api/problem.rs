@@ -2,6 +2,7 @@
 
 use poem::http::StatusCode;
 use poem::{IntoResponse, Response};
+use poem_openapi::error::{ParseParamError, ParsePathError};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object};
 use tracing::error;
@@ -135,6 +136,23 @@ impl From<sea_orm::DbErr> for ApiError {
     }
 }
 
+/// What to send instead of poem-openapi's `failed to parse parameter
+/// \`limit\`: verification failed. minimum(1, exclusive: false)`: the
+/// rule, in a sentence, for the parameters we declare.
+fn parameter_detail(name: &str, reason: &str) -> String {
+    match name {
+        "limit" => "limit must be a whole number between 1 and 100".to_owned(),
+        "cursor" => super::pagination::MALFORMED.to_owned(),
+        // poem-openapi names path parameters `param0`, ...; a uuid is
+        // what ours are.
+        _ if reason.contains("uuid") => {
+            "the id in the path must be a uuid such as 3f2b8c1e-9a4d-4c6b-8e2f-1a2b3c4d5e6f"
+                .to_owned()
+        }
+        _ => format!("parameter {name} is invalid: {reason}"),
+    }
+}
+
 /// Backstop for errors raised by poem itself (unparseable JSON, wrong
 /// content type, unknown route, body too large): the same problem+json
 /// shape instead of text/plain.
@@ -147,6 +165,10 @@ pub async fn problem_from_poem_error(err: poem::Error) -> Response {
     let detail = if status.is_server_error() {
         error!(error.message = %err, "internal error");
         "internal error; see the server log".to_owned()
+    } else if let Some(e) = err.downcast_ref::<ParseParamError>() {
+        parameter_detail(e.name, &e.reason)
+    } else if let Some(e) = err.downcast_ref::<ParsePathError>() {
+        parameter_detail(e.name, &e.reason)
     } else {
         err.to_string()
     };

@@ -6,6 +6,7 @@ mod consent;
 mod gc;
 mod keys;
 mod output;
+mod report;
 mod serve;
 mod session;
 mod user;
@@ -17,6 +18,8 @@ use sea_orm::DatabaseConnection;
 
 use crate::config::{Settings, SettingsArgs};
 use crate::manage::Effects;
+
+pub use report::report;
 
 #[derive(Debug, Parser)]
 #[command(

@@ -14,8 +14,10 @@ pub struct ServeArgs {
 
 pub async fn run(settings: Settings, args: ServeArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     crate::telemetry::init(&settings.log, settings.log_format);
-    info!(settings = %settings.describe(), "starting");
     let app = Application::build(settings).await?;
+    // After binding: an issuer derived from `--bind 127.0.0.1:0` shows
+    // the port chosen.
+    info!(settings = %app.state().settings.describe(), "starting");
     if args.demo {
         let issuer = app.state().settings.issuer_str().to_owned();
         match crate::demo::seed(&app.state().db, &issuer, app.state().clock.now()).await? {

@@ -27,7 +27,7 @@ pub(crate) async fn tollgate_on(
     let mut out = Vec::new();
     cli::run(cli, &mut input, &mut out)
         .await
-        .map_err(|e| format!("{e:#}"))?;
+        .map_err(|e| cli::report(&e))?;
     Ok(String::from_utf8(out).unwrap())
 }
 

@@ -19,6 +19,8 @@ mod consent;
 mod cors;
 mod demo_binary;
 mod discovery;
+mod errors_api;
+mod errors_cli;
 mod explorer;
 mod headers;
 mod housekeeping;

@@ -155,10 +155,10 @@ async fn a_config_flag_naming_a_missing_file_stops_the_binary() {
         .output()
         .unwrap();
     assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("cannot read config file missing.toml"),
-        "{err}"
+    // The cause once (issue 11: it used to be printed twice).
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: cannot read config file missing.toml: No such file or directory (os error 2)\n"
     );
     assert!(
         !dir.path().join("tollgate.db").exists(),
@@ -171,7 +171,7 @@ async fn an_invalid_log_filter_stops_the_binary_naming_its_source() {
     // Every command validates every setting; `migrate` exits by itself
     // where a wrongly accepted filter would leave `serve` running.
     let dir = tempfile::tempdir().unwrap();
-    for (how, source) in [("flag", "command line"), ("env", "environment")] {
+    for (how, name) in [("flag", "--log"), ("env", "TOLLGATE_LOG")] {
         let mut cmd = tollgate(dir.path());
         match how {
             "flag" => cmd.args(["--log", "tollgate=loudest", "migrate"]),
@@ -180,10 +180,7 @@ async fn an_invalid_log_filter_stops_the_binary_naming_its_source() {
         let out = cmd.output().unwrap();
         assert!(!out.status.success(), "{how}");
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            err.contains(&format!("invalid log (from {source})")),
-            "{how}: {err}"
-        );
+        assert!(err.contains(&format!("invalid {name}: ")), "{how}: {err}");
         assert!(
             !dir.path().join("tollgate.db").exists(),
             "nothing was opened"

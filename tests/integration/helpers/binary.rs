@@ -24,8 +24,8 @@ pub fn tollgate(dir: &Path) -> Command {
     cmd
 }
 
-/// Runs a management command on `database_url` and parses its JSON output.
-pub fn run_json(dir: &Path, database_url: &str, args: &[&str], stdin: &str) -> Value {
+/// Runs `args` on `database_url` in `dir` with `stdin`, and waits.
+pub fn run(dir: &Path, database_url: &str, args: &[&str], stdin: &str) -> std::process::Output {
     use std::io::Write;
     let mut child = tollgate(dir)
         .env("TOLLGATE_DATABASE_URL", database_url)
@@ -41,7 +41,12 @@ pub fn run_json(dir: &Path, database_url: &str, args: &[&str], stdin: &str) -> V
         .unwrap()
         .write_all(stdin.as_bytes())
         .unwrap();
-    let out = child.wait_with_output().unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// Runs a management command on `database_url` and parses its JSON output.
+pub fn run_json(dir: &Path, database_url: &str, args: &[&str], stdin: &str) -> Value {
+    let out = run(dir, database_url, args, stdin);
     assert!(
         out.status.success(),
         "{args:?}: {}",
