@@ -15,7 +15,8 @@ use tracing::error;
 #[derive(Template)]
 #[template(path = "login.html")]
 pub struct LoginPage<'a> {
-    pub client_name: &'a str,
+    /// The app being signed in to; `None` on the standalone login page.
+    pub client_name: Option<&'a str>,
     pub action: &'a str,
     pub csrf_token: &'a str,
     pub username: &'a str,
@@ -72,6 +73,16 @@ pub struct ReturnTo<'a> {
 #[derive(Template)]
 #[template(path = "signed_out.html")]
 pub struct SignedOutPage;
+
+/// `/`: where to go from here.
+#[derive(Template)]
+#[template(path = "home.html")]
+pub struct HomePage;
+
+#[poem::handler]
+pub fn home() -> Response {
+    render(&HomePage, StatusCode::OK)
+}
 
 /// The response of Form Post Response Mode: hidden fields posted to the
 /// client's redirect URI by [`FORM_POST_SCRIPT`], or by the person
