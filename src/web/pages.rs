@@ -181,6 +181,15 @@ fn csp_source(uri: &str) -> Option<String> {
     }
 }
 
+/// 303 to a page of ours, after a form (Post/Redirect/Get) or to sign in.
+pub fn see_other(location: &str) -> Response {
+    Response::builder()
+        .status(StatusCode::SEE_OTHER)
+        .header(poem::http::header::LOCATION, location)
+        .header(CACHE_CONTROL, "no-store")
+        .finish()
+}
+
 /// An error page: the status, a title and what the person can do about it.
 pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
     let request_id = uuid::Uuid::new_v4().to_string();

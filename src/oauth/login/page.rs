@@ -4,7 +4,6 @@
 //! cannot be used to send someone elsewhere (an open redirect).
 
 use poem::http::StatusCode;
-use poem::http::header::{CACHE_CONTROL, LOCATION};
 use poem::web::Data;
 use poem::web::cookie::CookieJar;
 use poem::{Body, Request, Response, handler};
@@ -12,7 +11,7 @@ use poem::{Body, Request, Response, handler};
 use super::{Client, LoginForm};
 use crate::oauth::params::Params;
 use crate::state::AppState;
-use crate::web::pages::{error_page, internal_page};
+use crate::web::pages::{error_page, internal_page, see_other};
 use crate::web::session;
 use crate::web::{ACCOUNT_PATH, LOGIN_PATH};
 
@@ -95,14 +94,6 @@ fn is_local_path(path: &str) -> bool {
         && !path
             .chars()
             .any(|c| c == '\\' || c.is_control() || c.is_whitespace())
-}
-
-fn see_other(location: &str) -> Response {
-    Response::builder()
-        .status(StatusCode::SEE_OTHER)
-        .header(LOCATION, location)
-        .header(CACHE_CONTROL, "no-store")
-        .finish()
 }
 
 #[cfg(test)]

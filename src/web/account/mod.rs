@@ -12,13 +12,12 @@ pub use actions::{
 };
 
 use poem::http::StatusCode;
-use poem::http::header::{CACHE_CONTROL, LOCATION};
 use poem::web::Data;
 use poem::web::cookie::CookieJar;
 use poem::{Request, Response, handler};
 
 use self::view::{Messages, render_page};
-use super::pages::internal_page;
+use super::pages::{internal_page, see_other};
 use super::session::{self, Session};
 use super::{ACCOUNT_PATH, LOGIN_PATH};
 use crate::state::AppState;
@@ -92,12 +91,4 @@ async fn signed_in(state: &AppState, jar: &CookieJar) -> Result<Session, Respons
         }
         Err(e) => Err(internal_page("session lookup failed", e)),
     }
-}
-
-fn see_other(location: &str) -> Response {
-    Response::builder()
-        .status(StatusCode::SEE_OTHER)
-        .header(LOCATION, location)
-        .header(CACHE_CONTROL, "no-store")
-        .finish()
 }

@@ -4,11 +4,42 @@
 use tollgate::store;
 
 use crate::helpers::TestApp;
-use crate::helpers::browser::Browser;
+use crate::helpers::browser::{Browser, Page};
 use crate::helpers::oauth::ClientSpec;
 use crate::token::support::{assert_oauth_error, field, list_posts, post_as, refresh};
 
 use super::{csrf, sign_in, tokens_in};
+
+/// The user as stored.
+async fn stored(app: &TestApp, username: &str) -> entity::user::Model {
+    store::users::find_by_username(&app.state.db, username)
+        .await
+        .expect("user lookup")
+        .expect("the user")
+}
+
+/// Submits the password form of the account `page`.
+async fn change_password(
+    app: &TestApp,
+    browser: &mut Browser,
+    page: &Page,
+    current: &str,
+    new: &str,
+    repeat: &str,
+) -> Page {
+    browser
+        .post_form(
+            app,
+            "/account/password",
+            &[
+                ("csrf_token", &csrf(page)),
+                ("current_password", current),
+                ("new_password", new),
+                ("repeat_password", repeat),
+            ],
+        )
+        .await
+}
 
 #[tokio::test]
 async fn the_profile_form_saves_name_and_email_and_says_so() {
@@ -44,10 +75,7 @@ async fn the_profile_form_saves_name_and_email_and_says_so() {
         "{}",
         page.body
     );
-    let user = store::users::find_by_username(&app.state.db, "alice")
-        .await
-        .unwrap()
-        .unwrap();
+    let user = stored(&app, "alice").await;
     assert_eq!(user.name.as_deref(), Some("Alice Liddell"));
     assert_eq!(user.email.as_deref(), Some("alice@example.com"));
 }
@@ -84,10 +112,7 @@ async fn a_bad_email_is_refused_with_a_reason_and_nothing_saved() {
         refused.body.contains("value=\"not an address\""),
         "shown again to fix"
     );
-    let user = store::users::find_by_username(&app.state.db, "alice")
-        .await
-        .unwrap()
-        .unwrap();
+    let user = stored(&app, "alice").await;
     assert_eq!(user.name, None);
     assert_eq!(user.email, None);
 }
@@ -122,10 +147,7 @@ async fn a_form_without_the_csrf_token_is_refused_and_changes_nothing() {
         assert_eq!(page.status, 400, "{}", page.body);
         assert!(page.body.contains("Nothing was changed"), "{}", page.body);
     }
-    let user = store::users::find_by_username(&app.state.db, "alice")
-        .await
-        .unwrap()
-        .unwrap();
+    let user = stored(&app, "alice").await;
     assert_eq!(user.name, None);
     let (status, body) = refresh(&app, &client, field(&tokens, "refresh_token"), None).await;
     assert_eq!(status, 200, "the app keeps its access: {body}");
@@ -140,30 +162,24 @@ async fn a_wrong_current_password_shows_the_form_again_and_changes_nothing() {
     let page = sign_in(&app, &mut browser, &alice).await;
 
     // Act
-    let wrong = browser
-        .post_form(
-            &app,
-            "/account/password",
-            &[
-                ("csrf_token", &csrf(&page)),
-                ("current_password", "guess-guess"),
-                ("new_password", "a brand new secret"),
-                ("repeat_password", "a brand new secret"),
-            ],
-        )
-        .await;
-    let mismatch = browser
-        .post_form(
-            &app,
-            "/account/password",
-            &[
-                ("csrf_token", &csrf(&page)),
-                ("current_password", &alice.password),
-                ("new_password", "a brand new secret"),
-                ("repeat_password", "another new secret"),
-            ],
-        )
-        .await;
+    let wrong = change_password(
+        &app,
+        &mut browser,
+        &page,
+        "guess-guess",
+        "a brand new secret",
+        "a brand new secret",
+    )
+    .await;
+    let mismatch = change_password(
+        &app,
+        &mut browser,
+        &page,
+        &alice.password,
+        "a brand new secret",
+        "another new secret",
+    )
+    .await;
 
     // Assert
     assert_eq!(wrong.status, 400);
@@ -194,18 +210,15 @@ async fn a_password_change_signs_out_the_other_browser_and_revokes_its_tokens() 
     let page = sign_in(&app, &mut laptop, &alice).await;
 
     // Act
-    let changed = laptop
-        .post_form(
-            &app,
-            "/account/password",
-            &[
-                ("csrf_token", &csrf(&page)),
-                ("current_password", &alice.password),
-                ("new_password", "a brand new secret"),
-                ("repeat_password", "a brand new secret"),
-            ],
-        )
-        .await;
+    let changed = change_password(
+        &app,
+        &mut laptop,
+        &page,
+        &alice.password,
+        "a brand new secret",
+        "a brand new secret",
+    )
+    .await;
     let laptop_page = laptop.get(&app, &changed.location().expect("back")).await;
     let phone_page = phone.get(&app, "/account").await;
 

@@ -6,12 +6,9 @@ mod actions;
 mod pages;
 mod real_port;
 
-use serde_json::Value;
-
 use crate::helpers::browser::{Browser, Page};
-use crate::helpers::oauth::TestClientApp;
 use crate::helpers::{TestApp, TestUser};
-use crate::token::support::redeem;
+pub(crate) use crate::logout_revokes::tokens_in;
 
 /// Signs `user` in through `/login?return_to=/account`, as a person
 /// sent there by the account page does, and returns the account page.
@@ -31,19 +28,4 @@ async fn sign_in(app: &TestApp, browser: &mut Browser, user: &TestUser) -> Page 
 /// The account page's CSRF token.
 fn csrf(page: &Page) -> String {
     page.field("csrf_token").expect("a CSRF field")
-}
-
-/// Code flow to tokens for `client`, consenting in `browser`.
-async fn tokens_in(
-    app: &TestApp,
-    browser: &mut Browser,
-    user: &TestUser,
-    client: &TestClientApp,
-) -> Value {
-    let code = app
-        .authorize_code(browser, user, client, "blog:read blog:write")
-        .await;
-    let (status, tokens) = redeem(app, client, &code).await;
-    assert_eq!(status, 200, "{tokens}");
-    tokens
 }

@@ -42,25 +42,14 @@ fn oauth_http() -> reqwest::Client {
         .expect("reqwest client")
 }
 
-async fn read(resp: reqwest::Response) -> Page {
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let body = resp.text().await.expect("page body");
-    Page {
-        status,
-        headers,
-        body,
-    }
-}
-
 async fn get(browser: &reqwest::Client, app: &TestApp, path: &str) -> Page {
     let url = format!("{}{path}", app.base_url());
-    read(browser.get(url).send().await.expect("GET")).await
+    Page::read(browser.get(url).send().await.expect("GET")).await
 }
 
 async fn post(browser: &reqwest::Client, app: &TestApp, path: &str, form: &[(&str, &str)]) -> Page {
     let url = format!("{}{path}", app.base_url());
-    read(browser.post(url).form(form).send().await.expect("POST")).await
+    Page::read(browser.post(url).form(form).send().await.expect("POST")).await
 }
 
 /// Signs in at `/login` as the account page asks, and returns the page.
@@ -109,7 +98,7 @@ async fn over_a_real_port_a_revoked_app_loses_its_tokens_and_sign_out_works() {
         .add_scope(Scope::new("blog:read".to_owned()))
         .set_pkce_challenge(challenge)
         .url();
-    let consent = read(browser.get(url).send().await.expect("authorize")).await;
+    let consent = Page::read(browser.get(url).send().await.expect("authorize")).await;
     assert!(consent.is_consent_form(), "{}", consent.body);
     assert!(
         consent.body.contains("href=\"/account\""),
