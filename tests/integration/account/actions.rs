@@ -18,6 +18,27 @@ async fn stored(app: &TestApp, username: &str) -> entity::user::Model {
         .expect("the user")
 }
 
+/// Submits the profile form of the account `page`.
+async fn save_profile(
+    app: &TestApp,
+    browser: &mut Browser,
+    page: &Page,
+    name: &str,
+    email: &str,
+) -> Page {
+    browser
+        .post_form(
+            app,
+            "/account/profile",
+            &[
+                ("csrf_token", &csrf(page)),
+                ("name", name),
+                ("email", email),
+            ],
+        )
+        .await
+}
+
 /// Submits the password form of the account `page`.
 async fn change_password(
     app: &TestApp,
@@ -50,17 +71,14 @@ async fn the_profile_form_saves_name_and_email_and_says_so() {
     let page = sign_in(&app, &mut browser, &alice).await;
 
     // Act
-    let saved = browser
-        .post_form(
-            &app,
-            "/account/profile",
-            &[
-                ("csrf_token", &csrf(&page)),
-                ("name", "Alice Liddell"),
-                ("email", "alice@example.com"),
-            ],
-        )
-        .await;
+    let saved = save_profile(
+        &app,
+        &mut browser,
+        &page,
+        "Alice Liddell",
+        "alice@example.com",
+    )
+    .await;
     let page = browser.get(&app, &saved.location().expect("back")).await;
 
     // Assert
@@ -89,17 +107,7 @@ async fn a_bad_email_is_refused_with_a_reason_and_nothing_saved() {
     let page = sign_in(&app, &mut browser, &alice).await;
 
     // Act
-    let refused = browser
-        .post_form(
-            &app,
-            "/account/profile",
-            &[
-                ("csrf_token", &csrf(&page)),
-                ("name", "Alice"),
-                ("email", "not an address"),
-            ],
-        )
-        .await;
+    let refused = save_profile(&app, &mut browser, &page, "Alice", "not an address").await;
 
     // Assert
     assert_eq!(refused.status, 400);
