@@ -79,6 +79,10 @@ async fn the_login_page_never_sends_anyone_off_the_server() {
         "{}",
         form.body
     );
+    assert!(
+        form.body.contains("href=\"/account\""),
+        "the login page links to the account page"
+    );
     assert_eq!(landed.location().as_deref(), Some("/account"));
     assert_eq!(again.status, 303, "already signed in");
     assert_eq!(again.location().as_deref(), Some("/account"));
