@@ -140,8 +140,12 @@ async function walk(browser, viewport) {
       page.waitForURL(/done=app/),
       app.getByRole('button', { name: 'Revoke access' }).click(),
     ]);
-    await page.getByText('No app has access to your account.').waitFor();
-    done.push(`[${label}] revoked ${APP_NAME}; Connected apps is empty`);
+    await page.getByText("The app's access was revoked").waitFor();
+    // Other checks of run.sh may have connected other apps: only this one must go.
+    if (await page.locator('ul.items > li', { hasText: APP_NAME }).count()) {
+      throw new Error(`${APP_NAME} is still listed after revoking it`);
+    }
+    done.push(`[${label}] revoked ${APP_NAME}; it is no longer listed`);
 
     // Sign out.
     await Promise.all([
