@@ -15,6 +15,7 @@ pub fn app(state: AppState) -> impl Endpoint + 'static {
     let route = crate::api::routes(Route::new(), &state.settings);
     let route = crate::ops::routes(route, state.settings.metrics_bind.is_none());
     let route = crate::oauth::routes(route);
+    let route = crate::web::routes(route);
     let headers = crate::web::SecurityHeaders::new(&state.settings);
     route
         .with(headers)

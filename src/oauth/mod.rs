@@ -12,6 +12,7 @@ mod grants;
 pub mod id_token;
 mod introspect;
 mod issue;
+mod login;
 mod logout;
 mod params;
 pub mod pkce;
@@ -61,6 +62,12 @@ pub fn routes(route: Route) -> Route {
             AUTHORIZE_PATH,
             get(authorize::get)
                 .post(authorize::post)
+                .with(CookieJarManager::new()),
+        )
+        .at(
+            crate::web::LOGIN_PATH,
+            get(login::page::get)
+                .post(login::page::post)
                 .with(CookieJarManager::new()),
         )
         .at(

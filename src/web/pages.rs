@@ -15,7 +15,8 @@ use tracing::error;
 #[derive(Template)]
 #[template(path = "login.html")]
 pub struct LoginPage<'a> {
-    pub client_name: &'a str,
+    /// The app being signed in to; `None` on the standalone login page.
+    pub client_name: Option<&'a str>,
     pub action: &'a str,
     pub csrf_token: &'a str,
     pub username: &'a str,
@@ -72,6 +73,16 @@ pub struct ReturnTo<'a> {
 #[derive(Template)]
 #[template(path = "signed_out.html")]
 pub struct SignedOutPage;
+
+/// `/`: where to go from here.
+#[derive(Template)]
+#[template(path = "home.html")]
+pub struct HomePage;
+
+#[poem::handler]
+pub fn home() -> Response {
+    render(&HomePage, StatusCode::OK)
+}
 
 /// The response of Form Post Response Mode: hidden fields posted to the
 /// client's redirect URI by [`FORM_POST_SCRIPT`], or by the person
@@ -168,6 +179,15 @@ fn csp_source(uri: &str) -> Option<String> {
         "http" | "https" => Some(url.origin().ascii_serialization()),
         scheme => Some(format!("{scheme}:")),
     }
+}
+
+/// 303 to a page of ours, after a form (Post/Redirect/Get) or to sign in.
+pub fn see_other(location: &str) -> Response {
+    Response::builder()
+        .status(StatusCode::SEE_OTHER)
+        .header(poem::http::header::LOCATION, location)
+        .header(CACHE_CONTROL, "no-store")
+        .finish()
 }
 
 /// An error page: the status, a title and what the person can do about it.

@@ -7,7 +7,9 @@
 # - oidc_rp.mjs: a relying party built on openid-client, registered with
 #   `tollgate client create`, signs the demo user in (form_post, consent,
 #   UserInfo) and out again (end session, back-channel logout), with
-#   JavaScript on and off.
+#   JavaScript on and off;
+# - account.mjs: /account at 1280 px and 390x844: sign in, allow an app,
+#   revoke it, sign out, with no console error nor sideways scrolling.
 #
 # Run it from anywhere as `bash tests/browser/run.sh`; it needs no input.
 # It installs what is missing: Debian's chromium (apt-get, as root) and the
@@ -156,4 +158,13 @@ TOLLGATE_BASE=$base DEMO_USERNAME=$demo_user DEMO_PASSWORD=$demo_password \
     RP_PORT=$rp_port RP_CLIENT_FILE=$WORK/rp-client.json \
     ARTIFACTS_DIR=$WORK CHROMIUM_PATH=$CHROMIUM SCREENSHOT_ON_SUCCESS=${TOLLGATE_BROWSER_KEEP:-} \
     node "$BROWSER_DIR/oidc_rp.mjs" </dev/null
+phase='the account page check (account.mjs)'
+note "Chromium: /account → sign in → allow an app → revoke it → sign out, at 1280 px and 390 px"
+app_port=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')
+"$BIN" client create --name "Account Check App" --redirect-uri "http://127.0.0.1:$app_port/callback" \
+    --json </dev/null >"$WORK/account-client.json"
+TOLLGATE_BASE=$base DEMO_USERNAME=$demo_user DEMO_PASSWORD=$demo_password \
+    ACCOUNT_CLIENT_FILE=$WORK/account-client.json \
+    ARTIFACTS_DIR=$WORK CHROMIUM_PATH=$CHROMIUM SCREENSHOT_ON_SUCCESS=${TOLLGATE_BROWSER_KEEP:-} \
+    node "$BROWSER_DIR/account.mjs" </dev/null
 note "browser check took $((SECONDS - started_at))s in all"

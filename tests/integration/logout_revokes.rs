@@ -21,7 +21,7 @@ use crate::token::support::{
 const READ_WRITE: &str = "blog:read blog:write";
 
 /// Signs `user` in with `browser` and takes the code flow to tokens.
-async fn tokens_in(
+pub(crate) async fn tokens_in(
     app: &TestApp,
     browser: &mut Browser,
     user: &TestUser,

@@ -1,28 +1,18 @@
-//! The login step of the authorization endpoint: shows the form, checks
-//! the password, and hands back a session. What comes next is the flow's
-//! to decide (`authorize::proceed`).
+//! The login step of the authorization endpoint: the shared login form
+//! (`oauth::login`) for this request. It hands back a session; what comes
+//! next is the flow's to decide (`authorize::proceed`).
 
-use std::net::IpAddr;
-
-use chrono::{DateTime, Utc};
 use poem::Response;
-use poem::http::header::RETRY_AFTER;
-use poem::http::{HeaderValue, StatusCode};
+use poem::http::StatusCode;
 use poem::web::cookie::CookieJar;
-use tracing::info;
 
 use super::request::AuthorizationRequest;
+use crate::oauth::login::{self, LoginForm};
 use crate::oauth::params::Params;
-use crate::oauth::throttle::{self, Attempt};
-use crate::secrets::{PasswordError, RETRY_AFTER_SECONDS, SecretString};
 use crate::state::AppState;
-use crate::store;
-use crate::web::pages::{LoginPage, internal_page, render_form};
-use crate::web::session::{self, Session};
+use crate::web::session::Session;
 
-/// The one message for every failed login: it never says which field was wrong.
-const FAILED: &str = "Invalid username or password.";
-const DISABLED: &str = "This account is disabled. Ask the operator of this server to enable it.";
+pub use crate::oauth::login::Client;
 
 /// Whether the person signed in to `session` must sign in again for this
 /// request (`prompt=login`, or `max_age` passed).
@@ -30,6 +20,15 @@ pub fn required_again(state: &AppState, request: &AuthorizationRequest, session:
     request
         .openid
         .reauthentication_needed(session.record.auth_time, state.clock.now())
+}
+
+fn form(request: &AuthorizationRequest) -> LoginForm<'_> {
+    LoginForm {
+        client_name: Some(&request.client.name),
+        client_id: Some(&request.client.id),
+        action: &request.action,
+        redirect_to: Some(request.target.redirect_uri()),
+    }
 }
 
 /// The form as a request first shows it: for a new sign-in, or again for
@@ -47,10 +46,10 @@ pub fn ask(
         (None, Some(session)) => session.user.username.as_str(),
         (None, None) => "",
     };
-    page(
+    login::show(
         state,
         jar,
-        request,
+        &form(request),
         username,
         None,
         StatusCode::OK,
@@ -67,166 +66,16 @@ pub fn show(
     error: Option<&str>,
     status: StatusCode,
 ) -> Response {
-    page(state, jar, request, username, error, status, false)
+    login::show(state, jar, &form(request), username, error, status, false)
 }
 
-fn page(
-    state: &AppState,
-    jar: &CookieJar,
-    request: &AuthorizationRequest,
-    username: &str,
-    error: Option<&str>,
-    status: StatusCode,
-    reauthenticate: bool,
-) -> Response {
-    let csrf_token = session::login_csrf(state, jar);
-    render_form(
-        &LoginPage {
-            client_name: &request.client.name,
-            action: &request.action,
-            csrf_token: &csrf_token,
-            username,
-            error,
-            reauthenticate,
-        },
-        status,
-        Some(request.target.redirect_uri()),
-    )
-}
-
-/// Every password worker is taken: the form again, a 503 and when to retry.
-fn busy(
-    state: &AppState,
-    jar: &CookieJar,
-    request: &AuthorizationRequest,
-    username: &str,
-) -> Response {
-    let mut page = show(
-        state,
-        jar,
-        request,
-        username,
-        Some("Too many people are signing in right now. Please try again in a moment."),
-        StatusCode::SERVICE_UNAVAILABLE,
-    );
-    page.headers_mut()
-        .insert(RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECONDS));
-    page
-}
-
-/// The account or address is locked: the form again, a 429 and when to
-/// retry. Unknown and known usernames lock alike, so this says nothing
-/// about whether the account exists.
-fn locked(
-    state: &AppState,
-    jar: &CookieJar,
-    request: &AuthorizationRequest,
-    username: &str,
-    until: DateTime<Utc>,
-) -> Response {
-    let seconds = throttle::retry_after(state, until);
-    let message = format!(
-        "Too many failed sign-ins. Please wait {} and try again.",
-        wait_in_words(seconds)
-    );
-    let mut page = show(
-        state,
-        jar,
-        request,
-        username,
-        Some(&message),
-        StatusCode::TOO_MANY_REQUESTS,
-    );
-    page.headers_mut()
-        .insert(RETRY_AFTER, HeaderValue::from(seconds));
-    page
-}
-
-fn wait_in_words(seconds: i64) -> String {
-    match seconds {
-        ..=1 => "a second".to_owned(),
-        2..=90 => format!("{seconds} seconds"),
-        _ => format!("{} minutes", (seconds + 59) / 60),
-    }
-}
-
-/// What the server knows of the browser signing in.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Client<'a> {
-    pub address: Option<IpAddr>,
-    pub user_agent: Option<&'a str>,
-}
-
-/// The session of the person who signed in (the browser's own, if it was
-/// already theirs: a re-authentication), or the page to show instead (the
-/// form again, or an error).
+/// See [`login::submit`].
 pub async fn submit(
     state: &AppState,
     jar: &CookieJar,
     request: &AuthorizationRequest,
-    form: &Params,
+    fields: &Params,
     client: Client<'_>,
 ) -> Result<Session, Response> {
-    let address = client.address;
-    let username = form.get("username").unwrap_or("");
-    let again = |message| show(state, jar, request, username, Some(message), StatusCode::OK);
-    if !session::login_csrf_matches(state, jar, form.get("csrf_token").unwrap_or("")) {
-        return Err(show(
-            state,
-            jar,
-            request,
-            username,
-            Some("The form expired. Please sign in again."),
-            StatusCode::BAD_REQUEST,
-        ));
-    }
-    let password = form.get("password").unwrap_or("");
-    let attempt = Attempt::new(username, address);
-    let user = store::users::find_by_username(&state.db, username)
-        .await
-        .map_err(|e| internal_page("user lookup failed", e))?;
-    let known_device = throttle::is_known_device(state, jar, user.as_ref())
-        .await
-        .map_err(|e| internal_page("device lookup failed", e))?;
-    match throttle::locked_until(state, &attempt, known_device).await {
-        Ok(Some(until)) => return Err(locked(state, jar, request, username, until)),
-        Ok(None) => {}
-        Err(e) => return Err(internal_page("login throttle lookup failed", e)),
-    }
-    // An unknown user costs one dummy verification, like a wrong password.
-    let verified = match state
-        .passwords
-        .verify(
-            SecretString::new(password.to_owned()),
-            user.as_ref().map(|u| u.password_hash.clone()),
-        )
-        .await
-    {
-        Ok(verified) => verified,
-        Err(PasswordError::Busy) => return Err(busy(state, jar, request, username)),
-        Err(e) => return Err(internal_page("password verification failed", e)),
-    };
-    let Some(user) = user.filter(|_| verified) else {
-        info!(client_id = %request.client.id, ?address, "login failed");
-        if let Err(e) = throttle::failed(state, &attempt).await {
-            return Err(internal_page("counting a failed login failed", e));
-        }
-        return Err(again(FAILED));
-    };
-    if user.disabled_at.is_some() {
-        // Said only to someone who knows the password.
-        info!(user_id = %user.id, "login refused: account disabled");
-        return Err(again(DISABLED));
-    }
-    if let Err(e) = throttle::succeeded(state, &attempt).await {
-        return Err(internal_page("clearing login failures failed", e));
-    }
-    if let Err(e) = throttle::remember_device(state, jar, user.id, known_device).await {
-        return Err(internal_page("remembering the browser failed", e));
-    }
-    let session = session::sign_in(state, jar, user, client.user_agent, state.clock.now())
-        .await
-        .map_err(|e| internal_page("starting a session failed", e))?;
-    info!(user_id = %session.user.id, "signed in");
-    Ok(session)
+    login::submit(state, jar, &form(request), fields, client).await
 }

@@ -86,15 +86,7 @@ pub async fn post(req: &Request, jar: &CookieJar, body: Body, state: Data<&AppSt
             Decision::Page(page) => page,
         }
     } else if form.get("username").is_some() || form.get("password").is_some() {
-        let address = req.remote_addr().as_socket_addr().map(|a| a.ip());
-        let client = login::Client {
-            address,
-            user_agent: req
-                .headers()
-                .get(poem::http::header::USER_AGENT)
-                .and_then(|v| v.to_str().ok()),
-        };
-        match login::submit(&state, jar, &request, &form, client).await {
+        match login::submit(&state, jar, &request, &form, login::Client::of(req)).await {
             Ok(session) => proceed(&state, &request, &session, status).await,
             Err(page) => page,
         }

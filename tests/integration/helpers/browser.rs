@@ -16,6 +16,18 @@ pub struct Page {
 }
 
 impl Page {
+    /// Reads a real-port answer (reqwest), as [`Browser`] reads in-process ones.
+    pub async fn read(resp: reqwest::Response) -> Self {
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let body = resp.text().await.expect("page body");
+        Self {
+            status,
+            headers,
+            body,
+        }
+    }
+
     pub fn location(&self) -> Option<String> {
         self.headers
             .get("location")
