@@ -12,6 +12,7 @@ use crate::auth;
 pub use crate::config::LogFormat;
 use crate::oauth;
 use crate::state::AppState;
+use crate::web;
 
 /// Logs to stderr, filtered by `filter` (`TOLLGATE_LOG`). Safe to call twice.
 pub fn init(filter: &str, format: LogFormat) {
@@ -107,7 +108,11 @@ fn round_ms(elapsed: Duration) -> f64 {
 }
 
 /// Paths answered by a fixed route, which are their own label.
-const FIXED_ROUTES: [&str; 12] = [
+const FIXED_ROUTES: [&str; 16] = [
+    "/",
+    web::LOGIN_PATH,
+    web::LOGOUT_PATH,
+    oauth::USERINFO_PATH,
     "/healthz",
     "/readyz",
     "/metrics",
@@ -154,8 +159,14 @@ fn route_label(resp: &Response, path: &str, status: StatusCode) -> Cow<'static, 
         // Rejected before reaching an operation (e.g. unparseable body).
         return Cow::Borrowed("api_rejected");
     }
-    if path == "/docs" || path.starts_with("/docs/") {
-        return Cow::Borrowed("/docs");
+    for prefix in ["/docs", web::ACCOUNT_PATH] {
+        if path == prefix
+            || path
+                .strip_prefix(prefix)
+                .is_some_and(|p| p.starts_with('/'))
+        {
+            return Cow::Borrowed(prefix);
+        }
     }
     let fixed = FIXED_ROUTES.iter().find(|r| **r == path);
     Cow::Borrowed(fixed.copied().unwrap_or("other"))

@@ -17,7 +17,6 @@ mod logout;
 mod params;
 pub mod pkce;
 mod revoke;
-mod throttle;
 mod token;
 mod userinfo;
 

@@ -1,4 +1,4 @@
-//! Browsers users have signed in from (see `oauth::throttle`).
+//! Browsers users have signed in from (see `web::throttle`).
 
 use chrono::{DateTime, Utc};
 use entity::known_device;

@@ -1,4 +1,4 @@
-//! Failed password attempts by key (see `oauth::throttle`).
+//! Failed password attempts by key (see `web::throttle`).
 
 use chrono::{DateTime, Utc};
 use entity::login_throttle;

@@ -14,7 +14,7 @@ pub enum CookieName {
     Session,
     /// The login form's double-submit CSRF token (there is no session yet).
     LoginCsrf,
-    /// A browser the user signed in from before (see `oauth::throttle`).
+    /// A browser the user signed in from before (see `web::throttle`).
     Device,
 }
 

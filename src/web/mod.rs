@@ -6,6 +6,7 @@ pub mod cookies;
 mod form;
 pub mod pages;
 pub mod session;
+pub mod throttle;
 
 use poem::http::HeaderValue;
 use poem::http::header::{REFERRER_POLICY, STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS};

@@ -204,3 +204,27 @@ async fn metrics_show_the_build_the_process_and_every_security_event_from_the_st
         assert!(value >= least, "{process} {value}");
     }
 }
+
+#[tokio::test]
+async fn the_pages_for_people_have_their_own_route_labels() {
+    let app = TestApp::spawn().await;
+    for path in ["/", "/login", "/account"] {
+        app.client.get(path).send().await;
+    }
+    for path in ["/logout", "/account/sessions/end-others"] {
+        app.client.post(path).send().await;
+    }
+
+    let text = metrics_text(&app).await;
+    for label in ["/", "/login", "/account", "/logout"] {
+        assert!(
+            text.contains(&format!(r#"route="{label}""#)),
+            "{label}: {text}"
+        );
+    }
+    assert!(
+        !text.contains("end-others"),
+        "one label for every account path: {text}"
+    );
+    assert!(!text.contains(r#"route="other""#), "{text}");
+}

@@ -13,10 +13,10 @@ use crate::oauth::error::{TokenError, TokenErrorCode};
 use crate::oauth::id_token::IdTokenRequest;
 use crate::oauth::issue::{self, Issue, SignIn, TokenResponse};
 use crate::oauth::params::Params;
-use crate::oauth::throttle::{self, Attempt};
 use crate::secrets::{PasswordError, SecretString};
 use crate::state::AppState;
 use crate::store;
+use crate::web::throttle::{self, Attempt};
 
 #[tracing::instrument(skip_all, fields(client_id = %client.id()))]
 pub async fn exchange(

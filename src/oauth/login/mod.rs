@@ -2,9 +2,6 @@
 //! (`authorize::login`) and the standalone `/login` page (`page`): one
 //! form, one CSRF scheme, one throttle, known devices and the bounded
 //! password pool, whichever way the person came.
-//!
-//! It lives under `oauth/` because it needs `oauth::throttle`, and `web/`
-//! must not import `oauth/` (which imports `web/`).
 
 pub mod page;
 
@@ -18,12 +15,12 @@ use poem::web::cookie::CookieJar;
 use tracing::info;
 
 use super::params::Params;
-use super::throttle::{self, Attempt};
 use crate::secrets::{PasswordError, RETRY_AFTER_SECONDS, SecretString};
 use crate::state::AppState;
 use crate::store;
 use crate::web::pages::{LoginPage, internal_page, render_form};
 use crate::web::session::{self, Session};
+use crate::web::throttle::{self, Attempt};
 
 /// The one message for every failed login: it never says which field was wrong.
 const FAILED: &str = "Invalid username or password.";

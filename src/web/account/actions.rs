@@ -3,8 +3,8 @@
 //! does the work (`manage`), which audits it.
 
 use poem::http::StatusCode;
-use poem::web::Data;
 use poem::web::cookie::CookieJar;
+use poem::web::{Data, RemoteAddr};
 use poem::{Body, Response, handler};
 use tracing::info;
 
@@ -16,6 +16,7 @@ use crate::state::AppState;
 use crate::web::form::Form;
 use crate::web::pages::{SignedOutPage, error_page, internal_page, render};
 use crate::web::session::{self, Session};
+use crate::web::throttle;
 
 /// The session and form of a valid submission, or the page to show instead.
 async fn submission(
@@ -81,7 +82,12 @@ pub async fn save_profile(jar: &CookieJar, body: Body, state: Data<&AppState>) -
 /// refresh tokens issued outside this session are revoked
 /// (`users::change_password`).
 #[handler]
-pub async fn change_password(jar: &CookieJar, body: Body, state: Data<&AppState>) -> Response {
+pub async fn change_password(
+    jar: &CookieJar,
+    remote: &RemoteAddr,
+    body: Body,
+    state: Data<&AppState>,
+) -> Response {
     let (session, form) = match submission(&state, jar, body).await {
         Ok(s) => s,
         Err(page) => return page,
@@ -116,6 +122,22 @@ pub async fn change_password(jar: &CookieJar, body: Body, state: Data<&AppState>
         )
         .await;
     }
+    // Wrong current passwords count as failed sign-ins: whoever holds a
+    // stolen session cookie must not get unbounded guesses.
+    let address = remote.as_socket_addr().map(|a| a.ip());
+    let attempt = throttle::Attempt::new(&session.user.username, address);
+    match throttle::locked_until(&state, &attempt, false).await {
+        Ok(None) => {}
+        Ok(Some(until)) => {
+            let seconds = throttle::retry_after(&state, until);
+            return refused(
+                format!("Too many wrong passwords. Try again in {seconds} seconds."),
+                StatusCode::TOO_MANY_REQUESTS,
+            )
+            .await;
+        }
+        Err(e) => return internal_page("login throttle lookup failed", e),
+    }
     let fx = effects(&state, &session);
     let result = users::change_password(
         &fx,
@@ -128,6 +150,9 @@ pub async fn change_password(jar: &CookieJar, body: Body, state: Data<&AppState>
     match result {
         Ok(()) => done(Done::Password),
         Err(ManageError::WrongPassword) => {
+            if let Err(e) = throttle::failed(&state, &attempt).await {
+                return internal_page("counting a wrong password failed", e);
+            }
             refused(
                 "The current password is wrong. Nothing was changed.".to_owned(),
                 StatusCode::BAD_REQUEST,

@@ -352,3 +352,39 @@ async fn ending_all_other_sessions_keeps_this_one() {
     assert_eq!(phone.get(&app, "/account").await.status, 303);
     assert_eq!(tablet.get(&app, "/account").await.status, 303);
 }
+
+#[tokio::test]
+async fn wrong_current_passwords_lock_the_form_like_failed_sign_ins() {
+    // Arrange: two failures lock the account.
+    let app = TestApp::spawn_with(|s| s.login_max_failures = 2).await;
+    let alice = app.user("alice").await;
+    let mut browser = Browser::new();
+    let page = sign_in(&app, &mut browser, &alice).await;
+    let new = "a brand new secret";
+
+    // Act: two wrong guesses, then the right password.
+    for _ in 0..2 {
+        let wrong = change_password(&app, &mut browser, &page, "guess-guess", new, new).await;
+        assert_eq!(wrong.status, 400, "{}", wrong.body);
+    }
+    let locked = change_password(&app, &mut browser, &page, &alice.password, new, new).await;
+
+    // Assert: refused while locked, and the password is unchanged.
+    assert_eq!(locked.status, 429, "{}", locked.body);
+    assert!(
+        locked.body.contains("Too many wrong passwords"),
+        "{}",
+        locked.body
+    );
+    let stored = stored(&app, "alice").await;
+    let old_still_works = app
+        .state
+        .passwords
+        .verify(
+            tollgate::secrets::SecretString::new(alice.password.clone()),
+            Some(stored.password_hash),
+        )
+        .await
+        .unwrap();
+    assert!(old_still_works);
+}

@@ -20,11 +20,11 @@ use sea_orm::DbErr;
 use tracing::warn;
 use uuid::Uuid;
 
+use super::cookies::{self, CookieName};
 use crate::metrics::SecurityEvent;
 use crate::secrets::{TokenKind, generate_token, lookup_hash};
 use crate::state::AppState;
 use crate::store;
-use crate::web::cookies::{self, CookieName};
 
 /// A client address may fail this many times more often than one account:
 /// one person mistyping on several accounts is not an attack.
