@@ -6,6 +6,7 @@
 mod helpers;
 
 mod access_tokens;
+mod admin;
 mod api_keys;
 mod authorize;
 mod blog_api;
