@@ -1,5 +1,6 @@
 //! The blog resource API, its OpenAPI document and the docs explorer.
 
+mod admin;
 mod document;
 mod explorer;
 mod models;
@@ -24,9 +25,9 @@ use crate::config::Settings;
 /// characters of title) with room for JSON escaping.
 pub const MAX_BODY_BYTES: usize = 512 * 1024;
 
-pub fn service(settings: &Settings) -> OpenApiService<posts::PostsApi, ()> {
+pub fn service(settings: &Settings) -> OpenApiService<(posts::PostsApi, admin::AdminApi), ()> {
     OpenApiService::new(
-        posts::PostsApi,
+        (posts::PostsApi, admin::api()),
         "Tollgate blog API",
         env!("CARGO_PKG_VERSION"),
     )
@@ -38,7 +39,7 @@ pub fn service(settings: &Settings) -> OpenApiService<posts::PostsApi, ()> {
     .server(settings.issuer_str())
 }
 
-/// Adds `/api/...`, `/openapi.json` and `/docs`.
+/// Adds `/api/...`, `/admin/...`, `/openapi.json` and `/docs`.
 pub fn routes(route: Route, settings: &Settings) -> Route {
     let api = service(settings);
     let doc = document::spec_json(settings);
@@ -46,14 +47,16 @@ pub fn routes(route: Route, settings: &Settings) -> Route {
     let spec =
         poem::endpoint::make_sync(move |_| doc.clone().with_content_type("application/json"));
     let docs = explorer::routes(settings);
+    // One service holds both APIs' paths; it answers under both prefixes.
+    let api = std::sync::Arc::new(
+        api.around(limit_body)
+            .catch_all_error(problem_from_poem_error)
+            .around(move |next, req| document::add_allow(next, req, allowed.clone()))
+            .into_endpoint(),
+    );
     route
-        .nest_no_strip(
-            "/api",
-            api.around(limit_body)
-                .catch_all_error(problem_from_poem_error)
-                .around(move |next, req| document::add_allow(next, req, allowed.clone()))
-                .into_endpoint(),
-        )
+        .nest_no_strip("/api", api.clone())
+        .nest_no_strip("/admin", api)
         .at("/openapi.json", spec)
         .nest("/docs", docs)
 }

@@ -53,6 +53,27 @@ pub struct IssuedAccessToken {
     pub expires_at: DateTime<Utc>,
 }
 
+/// A token id that also says when, to the millisecond, the token was
+/// issued (a UUIDv7: 48 bits of time, 74 random), for the denylist's
+/// cutoffs (see `revocations::Cutoff`).
+fn jti(now: DateTime<Utc>) -> Uuid {
+    let nanos = now.timestamp_subsec_nanos();
+    let secs = u64::try_from(now.timestamp()).unwrap_or_default();
+    Uuid::new_v7(uuid::Timestamp::from_unix(uuid::NoContext, secs, nanos))
+}
+
+/// When the token was issued, in Unix milliseconds: from its `jti` when
+/// that is one of ours, else the last millisecond of its `iat` second.
+fn issued_at_ms(claims: &AccessTokenClaims) -> i64 {
+    let from_jti = Uuid::parse_str(&claims.jti).ok().and_then(|id| {
+        let (secs, nanos) = id.get_timestamp()?.to_unix();
+        // Trusted only within the `iat` second the signature vouches for.
+        (i64::try_from(secs).ok()? == claims.iat)
+            .then(|| claims.iat * 1000 + i64::from(nanos / 1_000_000))
+    });
+    from_jti.unwrap_or(claims.iat.saturating_mul(1000).saturating_add(999))
+}
+
 /// Signs an access token for `subject` with the current key.
 pub fn issue(
     auth: &Authenticator,
@@ -78,7 +99,7 @@ pub fn issue(
         exp: expires_at.timestamp(),
         iat: now.timestamp(),
         nbf: now.timestamp(),
-        jti: Uuid::new_v4().to_string(),
+        jti: jti(now).to_string(),
         client_id: client_id.to_owned(),
         scope: scopes.to_string(),
         preferred_username,
@@ -141,7 +162,7 @@ pub async fn verify(auth: &Authenticator, token: &str) -> Result<AccessTokenClai
         || auth.denylist.is_revoked(&claims.gid)
         || auth
             .denylist
-            .is_cut_off(user, &claims.client_id, claims.iat)
+            .is_cut_off(user, &claims.client_id, || issued_at_ms(&claims))
     {
         return Err(Rejection::Revoked);
     }
@@ -223,4 +244,38 @@ pub type TokenCache = crate::cache::TtlCache<AccessTokenClaims>;
 /// A cache for verified access tokens.
 pub fn token_cache() -> TokenCache {
     crate::cache::TtlCache::new(std::time::Duration::from_secs(24 * 3600), 4096)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(jti: String, iat: i64) -> AccessTokenClaims {
+        AccessTokenClaims {
+            iss: String::new(),
+            sub: String::new(),
+            aud: String::new(),
+            exp: iat + 60,
+            iat,
+            nbf: iat,
+            jti,
+            client_id: String::new(),
+            scope: String::new(),
+            preferred_username: None,
+            gid: String::new(),
+        }
+    }
+
+    #[test]
+    fn the_issue_time_comes_from_the_jti_to_the_millisecond_when_it_is_ours() {
+        let now = DateTime::from_timestamp(1_800_000_000, 123_456_789).unwrap();
+        let ours = claims(jti(now).to_string(), now.timestamp());
+        assert_eq!(issued_at_ms(&ours), 1_800_000_000_123);
+
+        let v4 = claims(Uuid::new_v4().to_string(), now.timestamp());
+        assert_eq!(issued_at_ms(&v4), 1_800_000_000_999, "end of its second");
+        // A jti claiming another second than the signed `iat` is not believed.
+        let other_second = claims(jti(now).to_string(), now.timestamp() + 5);
+        assert_eq!(issued_at_ms(&other_second), 1_800_000_005_999);
+    }
 }

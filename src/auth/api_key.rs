@@ -37,8 +37,8 @@ pub struct CachedKey {
     owner_sub: String,
     owner: String,
     owner_disabled: bool,
-    /// Unix seconds when this was read from the database.
-    loaded_s: i64,
+    /// Unix milliseconds when this was read from the database.
+    loaded_ms: i64,
     scopes: ScopeSet,
     expires_at: Option<DateTime<Utc>>,
     revoked: bool,
@@ -80,7 +80,7 @@ pub async fn authenticate(auth: &Authenticator, presented: &str) -> Result<Princ
     let owner_cut_off = auth
         .denylist
         .cutoff_of(Cutoff::User(&key.owner_sub))
-        .is_some_and(|at| at >= key.loaded_s);
+        .is_some_and(|at| at >= key.loaded_ms);
     if key.owner_disabled || owner_cut_off {
         debug!(key_id = %key.id, "api key rejected: owner disabled");
         return Err(AuthError::InvalidToken("the API key's owner is disabled"));
@@ -117,7 +117,7 @@ async fn load(auth: &Authenticator, hash: &str) -> Result<Arc<CachedKey>, AuthEr
         owner_sub: owner.id.to_string(),
         owner: owner.username,
         owner_disabled: owner.disabled_at.is_some(),
-        loaded_s: auth.clock.now().timestamp(),
+        loaded_ms: auth.clock.now().timestamp_millis(),
         scopes,
         expires_at: key.expires_at,
         revoked: key.revoked_at.is_some(),

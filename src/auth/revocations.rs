@@ -22,8 +22,11 @@ struct Inner {
 
 /// A cutoff revokes every token issued to a subject up to a moment: a
 /// disabled user's, a deleted client's, or one user's grants to one app
-/// (a revoked consent). Tokens carry their issue time in whole seconds,
-/// so a token issued in the very second of the cutoff is refused too.
+/// (a revoked consent). Moments are compared in milliseconds: an access
+/// token's `jti` carries its issue time to the millisecond (a UUIDv7), so
+/// that re-enabling a user or re-connecting an app in the same second as
+/// the cutoff does not refuse the new tokens. A token without that (from
+/// an older version) counts as issued at the end of its `iat` second.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Cutoff<'a> {
     User(&'a str),
@@ -55,7 +58,7 @@ impl Cutoff<'_> {
 }
 
 /// Cutoffs by subject, looked up without allocating: (cutoff in Unix
-/// seconds, when the entry stops mattering).
+/// milliseconds, when the entry stops mattering).
 #[derive(Default)]
 struct Cutoffs {
     users: HashMap<String, (i64, DateTime<Utc>)>,
@@ -65,7 +68,7 @@ struct Cutoffs {
 
 impl Cutoffs {
     fn insert(&mut self, cutoff: Cutoff<'_>, at: DateTime<Utc>, expires_at: DateTime<Utc>) {
-        let value = (at.timestamp(), expires_at);
+        let value = (at.timestamp_millis(), expires_at);
         let slot = match cutoff {
             Cutoff::User(user) => self.users.entry(user.to_owned()).or_default(),
             Cutoff::Client(client) => self.clients.entry(client.to_owned()).or_default(),
@@ -152,14 +155,21 @@ impl Denylist {
         Ok(())
     }
 
-    /// Whether a token issued at `issued_at` (Unix seconds) to `user` (if
-    /// it acts for one) through `client` was cut off.
-    pub fn is_cut_off(&self, user: Option<&str>, client: &str, issued_at: i64) -> bool {
+    /// Whether a token issued to `user` (if it acts for one) through
+    /// `client` at `issued_at_ms` (Unix milliseconds, worked out only when
+    /// there are cutoffs) was cut off.
+    pub fn is_cut_off(
+        &self,
+        user: Option<&str>,
+        client: &str,
+        issued_at_ms: impl FnOnce() -> i64,
+    ) -> bool {
         let inner = read_lock(&self.inner);
         let cutoffs = &inner.cutoffs;
         if cutoffs.is_empty() {
             return false;
         }
+        let issued_at = issued_at_ms();
         let cut = |c: Cutoff<'_>| cutoffs.get(c).is_some_and(|at| issued_at <= at);
         cut(Cutoff::Client(client))
             || user.is_some_and(|user| {
@@ -168,7 +178,7 @@ impl Denylist {
     }
 
     /// When the latest live cutoff of this subject was made (Unix
-    /// seconds), so that a cache can tell whether it read before it.
+    /// milliseconds), so that a cache can tell whether it read before it.
     pub fn cutoff_of(&self, cutoff: Cutoff<'_>) -> Option<i64> {
         read_lock(&self.inner).cutoffs.get(cutoff)
     }
@@ -234,9 +244,10 @@ mod tests {
     }
 
     #[test]
-    fn tokens_issued_up_to_the_cutoffs_second_are_refused_and_later_ones_pass() {
+    fn tokens_issued_up_to_the_cutoffs_millisecond_are_refused_and_later_ones_pass() {
         let list = Denylist::default();
         let (cutoff, until) = (at(1_000), at(5_000));
+        let ms = 1_000_000;
         let mut inner = list.write();
         inner.cutoffs.insert(Cutoff::User("u1"), cutoff, until);
         inner.cutoffs.insert(Cutoff::Client("c1"), cutoff, until);
@@ -250,21 +261,24 @@ mod tests {
         );
         drop(inner);
 
-        assert!(list.is_cut_off(Some("u1"), "any", 999));
-        assert!(list.is_cut_off(Some("u1"), "any", 1_000), "same second");
-        assert!(!list.is_cut_off(Some("u1"), "any", 1_001));
-        assert!(list.is_cut_off(None, "c1", 1_000), "client credentials");
-        assert!(list.is_cut_off(Some("u9"), "c1", 1_000));
-        assert!(list.is_cut_off(Some("u2"), "c2", 1_000));
+        assert!(list.is_cut_off(Some("u1"), "any", || ms - 1));
         assert!(
-            !list.is_cut_off(Some("u2"), "c3", 1_000),
+            list.is_cut_off(Some("u1"), "any", || ms),
+            "same millisecond"
+        );
+        assert!(!list.is_cut_off(Some("u1"), "any", || ms + 1));
+        assert!(list.is_cut_off(None, "c1", || ms), "client credentials");
+        assert!(list.is_cut_off(Some("u9"), "c1", || ms));
+        assert!(list.is_cut_off(Some("u2"), "c2", || ms));
+        assert!(
+            !list.is_cut_off(Some("u2"), "c3", || ms),
             "another app of u2"
         );
         assert!(
-            !list.is_cut_off(Some("u3"), "c2", 1_000),
+            !list.is_cut_off(Some("u3"), "c2", || ms),
             "another user of c2"
         );
-        assert!(!list.is_cut_off(None, "c2", 1_000), "no user, no consent");
+        assert!(!list.is_cut_off(None, "c2", || ms), "no user, no consent");
     }
 
     #[test]
@@ -272,7 +286,7 @@ mod tests {
         let mut cutoffs = Cutoffs::default();
         cutoffs.insert(Cutoff::User("u"), at(2_000), at(9_000));
         cutoffs.insert(Cutoff::User("u"), at(1_000), at(9_000));
-        assert_eq!(cutoffs.get(Cutoff::User("u")), Some(2_000));
+        assert_eq!(cutoffs.get(Cutoff::User("u")), Some(2_000_000));
         cutoffs.insert(
             Cutoff::Consent {
                 user: "u",
@@ -290,6 +304,6 @@ mod tests {
             None
         );
         assert!(cutoffs.consents.is_empty(), "no empty per-user maps left");
-        assert_eq!(cutoffs.get(Cutoff::User("u")), Some(2_000));
+        assert_eq!(cutoffs.get(Cutoff::User("u")), Some(2_000_000));
     }
 }

@@ -7,6 +7,7 @@ mod helpers;
 
 mod access_tokens;
 mod account;
+mod admin;
 mod api_keys;
 mod authorize;
 mod blog_api;
