@@ -85,27 +85,38 @@ pub struct ClientInput {
     #[oai(default)]
     pub introspect: bool,
     /// `RS256` (the default) or `ES256`.
+    #[oai(nullable)]
     pub id_token_alg: Option<String>,
     #[oai(default)]
     pub post_logout_redirect_uris: Vec<String>,
+    #[oai(nullable)]
     pub backchannel_logout_uri: Option<String>,
 }
 
-/// A change to a client; omitted settings stay as they are. Whether it is
-/// public cannot change.
+/// A change to a client; omitted (or `null`) settings stay as they are.
+/// Whether it is public cannot change.
 #[derive(Debug, Clone, Object)]
 pub struct ClientPatch {
+    #[oai(nullable)]
     pub name: Option<String>,
+    #[oai(nullable)]
     pub redirect_uris: Option<Vec<String>>,
+    #[oai(nullable)]
     pub first_party: Option<bool>,
     /// Empty means the default set, as at creation.
+    #[oai(nullable)]
     pub scopes: Option<Vec<String>>,
     /// Empty means the default set, as at creation.
+    #[oai(nullable)]
     pub grants: Option<Vec<String>>,
+    #[oai(nullable)]
     pub introspect: Option<bool>,
+    #[oai(nullable)]
     pub id_token_alg: Option<String>,
+    #[oai(nullable)]
     pub post_logout_redirect_uris: Option<Vec<String>>,
     /// `null` removes it.
+    #[oai(nullable)]
     pub backchannel_logout_uri: MaybeUndefined<String>,
 }
 
@@ -165,7 +176,9 @@ pub struct UserInput {
     pub username: String,
     #[oai(write_only)]
     pub password: String,
+    #[oai(nullable)]
     pub name: Option<String>,
+    #[oai(nullable)]
     pub email: Option<String>,
     /// Whether the email is known to be the person's (default false).
     #[oai(default)]
@@ -177,8 +190,11 @@ pub struct UserInput {
 /// `email_verified` says otherwise.
 #[derive(Debug, Clone, Object)]
 pub struct UserPatch {
+    #[oai(nullable)]
     pub name: MaybeUndefined<String>,
+    #[oai(nullable)]
     pub email: MaybeUndefined<String>,
+    #[oai(nullable)]
     pub email_verified: Option<bool>,
 }
 
@@ -218,6 +234,7 @@ pub struct ApiKeyInput {
     pub scopes: Vec<String>,
     /// Lifetime such as `90d`, `12h`, `15m`, `90s` or plain seconds; the
     /// key never expires when omitted.
+    #[oai(nullable)]
     pub expires_in: Option<String>,
 }
 
