@@ -56,7 +56,7 @@ pub async fn observe<E: Endpoint>(next: E, req: Request) -> poem::Result<Respons
         principal = tracing::field::Empty,
     );
     let answer = next.call(req).instrument(span.clone());
-    let (answer, named) = auth::naming_principal(span.clone(), answer).await;
+    let (answer, named) = auth::naming_principal(span.clone(), request_id.clone(), answer).await;
     let mut resp = match answer {
         Ok(resp) => resp.into_response(),
         Err(err) => err.into_response(),

@@ -12,5 +12,5 @@ mod scheme;
 
 pub use authenticator::Authenticator;
 pub use error::AuthError;
-pub use principal::{Principal, Subject, naming_principal, record_principal};
+pub use principal::{Principal, Subject, current_request_id, naming_principal, record_principal};
 pub use scheme::{ApiKeyAuth, Credentials, OAuth2Auth, OfferedScope};

@@ -64,6 +64,8 @@ tokio::task_local! {
 
 struct RequestSpan {
     span: tracing::Span,
+    /// The `X-Request-Id` the answer carries.
+    id: String,
     named: std::cell::Cell<bool>,
 }
 
@@ -80,11 +82,22 @@ pub fn record_principal(subject: &Subject) {
     });
 }
 
-/// Runs `answer` as the request of `span`, and says whether it named its
-/// caller through [`record_principal`].
-pub async fn naming_principal<F: Future>(span: tracing::Span, answer: F) -> (F::Output, bool) {
+/// The id of the request being answered, for pages that show it (so that
+/// what a person reads matches the log); `None` outside a request.
+pub fn current_request_id() -> Option<String> {
+    REQUEST.try_with(|request| request.id.clone()).ok()
+}
+
+/// Runs `answer` as the request of `span` with id `id`, and says whether
+/// it named its caller through [`record_principal`].
+pub async fn naming_principal<F: Future>(
+    span: tracing::Span,
+    id: String,
+    answer: F,
+) -> (F::Output, bool) {
     let request = RequestSpan {
         span,
+        id,
         named: std::cell::Cell::new(false),
     };
     REQUEST

@@ -192,7 +192,7 @@ pub fn see_other(location: &str) -> Response {
 
 /// An error page: the status, a title and what the person can do about it.
 pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
-    let request_id = uuid::Uuid::new_v4().to_string();
+    let request_id = request_id();
     tracing::info!(request_id, title, message, "error page");
     render(
         &ErrorPage {
@@ -208,7 +208,7 @@ pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
 /// log under the page's request id; the person sees only that id.
 pub fn internal_page(what: &'static str, e: impl Into<anyhow::Error>) -> Response {
     let e = e.into();
-    let request_id = uuid::Uuid::new_v4().to_string();
+    let request_id = request_id();
     error!(request_id, error.cause_chain = ?e, error.message = %e, "{what}");
     render(
         &ErrorPage {
@@ -218,4 +218,10 @@ pub fn internal_page(what: &'static str, e: impl Into<anyhow::Error>) -> Respons
         },
         StatusCode::INTERNAL_SERVER_ERROR,
     )
+}
+
+/// The request's own id (`X-Request-Id`), so that the page and the log
+/// name the same one; a fresh one outside a request.
+fn request_id() -> String {
+    crate::auth::current_request_id().unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
 }

@@ -231,3 +231,18 @@ async fn json_log_lines_carry_the_request_id_and_the_caller() {
     assert_eq!(line["span"]["client"], "127.0.0.1", "{line}");
     assert_rounded_ms(&line["fields"]["latency_ms"].to_string());
 }
+
+#[tokio::test]
+async fn an_error_page_shows_the_requests_own_id() {
+    let app = TestApp::spawn().await;
+    let resp = app
+        .client
+        .get("/oauth/authorize?response_type=code")
+        .header("x-request-id", "page-id-42")
+        .send()
+        .await;
+    resp.assert_status(poem::http::StatusCode::BAD_REQUEST);
+    assert_eq!(echoed(&resp), "page-id-42");
+    let body = resp.0.into_body().into_string().await.unwrap();
+    assert!(body.contains("Request id: page-id-42"), "{body}");
+}
