@@ -230,12 +230,7 @@ fn request_of(client: &Client) -> ClientRequest {
         redirect_uris: strings(&client.redirect_uris),
         public: client.is_public(),
         scopes: client.scopes.to_vec(),
-        grants: client
-            .grants
-            .to_string()
-            .split(' ')
-            .map(str::to_owned)
-            .collect(),
+        grants: client.grants.to_vec(),
         first_party: client.first_party,
         client_id: Some(client.id.clone()),
         introspect: client.can_introspect,

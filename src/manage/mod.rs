@@ -214,11 +214,12 @@ pub async fn revoke_api_key(
 
 /// Deletes a key, revoking it first so that no server's cache keeps it.
 pub async fn delete_api_key(fx: &Effects<'_>, id: Uuid) -> Result<(), ManageError> {
-    store::api_keys::revoke(fx.db, id, fx.now).await?;
-    deny_api_key(fx, id).await?;
-    if !store::api_keys::delete(fx.db, id).await? {
+    let outcome = store::api_keys::revoke(fx.db, id, fx.now).await?;
+    if outcome == store::api_keys::RevokeOutcome::NotFound {
         return Err(ManageError::UnknownApiKey(id.to_string()));
     }
+    deny_api_key(fx, id).await?;
+    store::api_keys::delete(fx.db, id).await?;
     fx.audit(
         SecurityEvent::AdminAction,
         "api_key.delete",
