@@ -2,11 +2,14 @@
 //! sessions, refresh tokens and revocation rows) and erases the private
 //! halves of retired signing keys whose tokens have all expired.
 //!
-//! It runs every `gc_interval` in each server and once on demand with
-//! `tollgate gc`. On PostgreSQL one instance of the cluster does the work
-//! at a time (an advisory lock; the others skip that round); on SQLite,
-//! the process. Rows go in batches of [`BATCH`], one statement each, with
-//! a yield between, so that requests are never held up for long.
+//! It runs once every `gc_interval` in a cluster of servers on one
+//! database, and once on demand with `tollgate gc`. Each server tries
+//! every `gc_interval`, but only the one that takes the lease in the
+//! database (nobody ran it within the interval) does the work; the others
+//! skip that round. On PostgreSQL an advisory lock also keeps a run that
+//! outlasts the interval, or `tollgate gc`, from running beside another.
+//! Rows go in batches of [`BATCH`], one statement each, with a yield
+//! between, so that requests are never held up for long.
 
 use std::time::Duration;
 
@@ -25,6 +28,13 @@ use crate::store;
 /// Rows per DELETE statement.
 pub const BATCH: u64 = 500;
 
+/// The lease's name in the `leases` table.
+const LEASE: &str = "housekeeping";
+
+/// How long a change-log row is kept: far past the window each instance
+/// reads again (see `propagation`).
+const CHANGES_KEPT: chrono::TimeDelta = chrono::TimeDelta::hours(1);
+
 /// Rows deleted by one run, by table (the metric's labels).
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Deleted {
@@ -33,11 +43,12 @@ pub struct Deleted {
     pub refresh_tokens: u64,
     pub token_revocations: u64,
     pub signing_key_private_halves: u64,
+    pub changes: u64,
 }
 
 impl Deleted {
     /// `(table, rows)` with the labels of [`crate::metrics::HOUSEKEEPING_TABLES`].
-    pub fn by_table(&self) -> [(&'static str, u64); 5] {
+    pub fn by_table(&self) -> [(&'static str, u64); 6] {
         [
             ("authorization_codes", self.authorization_codes),
             ("browser_sessions", self.browser_sessions),
@@ -47,6 +58,7 @@ impl Deleted {
                 "signing_key_private_halves",
                 self.signing_key_private_halves,
             ),
+            ("changes", self.changes),
         ]
     }
 
@@ -59,8 +71,37 @@ impl Deleted {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     Ran(Deleted),
-    /// Another instance was running housekeeping; this one did nothing.
+    /// Another instance was running housekeeping, or ran it within the
+    /// interval; this one did nothing.
     Skipped,
+}
+
+impl Outcome {
+    /// The metric's label.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Ran(_) => "ran",
+            Self::Skipped => "skipped",
+        }
+    }
+}
+
+/// A scheduled run by `holder`: only when nobody in the cluster ran it in
+/// the last `gc_interval`.
+pub async fn run_if_due(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    holder: &str,
+    now: DateTime<Utc>,
+) -> Result<Outcome, DbErr> {
+    // A little less than the interval, so that the instance whose ticks
+    // fall just after its own last run does not skip a round by a hair.
+    let every = chrono::TimeDelta::from_std(settings.gc_interval.mul_f64(0.9))
+        .unwrap_or(chrono::TimeDelta::MAX);
+    if !store::leases::take(db, LEASE, holder, every, now).await? {
+        return Ok(Outcome::Skipped);
+    }
+    run_once(db, settings, now).await
 }
 
 /// One run, as of `now`.
@@ -100,7 +141,10 @@ async fn delete_expired(
         batched(|| store::revocations::delete_expired_batch(db, now - longest, BATCH)).await?;
     let signing_key_private_halves =
         signing_keys::erase_expired_private_keys(db, now, settings.access_token_ttl).await?;
+    let changes =
+        batched(|| store::changes::delete_expired_batch(db, now - CHANGES_KEPT, BATCH)).await?;
     Ok(Deleted {
+        changes,
         authorization_codes,
         browser_sessions,
         refresh_tokens,
@@ -127,17 +171,26 @@ where
     }
 }
 
-/// One run for a server: counted in the metrics and logged.
+/// One scheduled run for a server: counted in the metrics and logged.
 pub async fn run_and_record(state: &AppState) -> Result<Outcome, DbErr> {
-    let outcome = run_once(&state.db, &state.settings, state.clock.now()).await?;
+    let outcome = run_if_due(
+        &state.db,
+        &state.settings,
+        &state.instance_id,
+        state.clock.now(),
+    )
+    .await?;
+    state.metrics.housekeeping_run(outcome.as_str());
     match outcome {
         Outcome::Ran(deleted) => {
             record(&state.metrics, &deleted);
             if deleted.total() > 0 {
                 info!(?deleted, "housekeeping deleted expired rows");
+            } else {
+                debug!("housekeeping ran: nothing had expired");
             }
         }
-        Outcome::Skipped => debug!("housekeeping skipped: another instance is running it"),
+        Outcome::Skipped => debug!("housekeeping skipped: another instance ran it lately"),
     }
     Ok(outcome)
 }

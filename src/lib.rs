@@ -32,6 +32,8 @@ pub mod metrics;
 pub mod oauth;
 /// Health, readiness and the metrics endpoint.
 pub mod ops;
+/// How instances on one database learn of each other's changes.
+pub mod propagation;
 /// Recent post reads, served from memory for a second.
 pub mod read_cache;
 /// Everything that touches secret material.

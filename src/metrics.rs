@@ -58,12 +58,13 @@ security_events! {
 
 /// The tables housekeeping deletes from: the only values of its `table`
 /// label (`signing_key_private_halves` counts erased private keys).
-pub const HOUSEKEEPING_TABLES: [&str; 5] = [
+pub const HOUSEKEEPING_TABLES: [&str; 6] = [
     "authorization_codes",
     "browser_sessions",
     "refresh_tokens",
     "token_revocations",
     "signing_key_private_halves",
+    "changes",
 ];
 
 /// What became of one Back-Channel Logout token: the values of the
@@ -101,6 +102,7 @@ pub struct Metrics {
     latency: HistogramVec,
     security_events: IntCounterVec,
     deleted: IntCounterVec,
+    housekeeping_runs: IntCounterVec,
     backchannel: IntCounterVec,
 }
 
@@ -155,6 +157,20 @@ impl Metrics {
         registry
             .register(Box::new(deleted.clone()))
             .expect("registered once");
+        let housekeeping_runs = IntCounterVec::new(
+            Opts::new(
+                "tollgate_housekeeping_runs_total",
+                "Scheduled housekeeping rounds: ran here, or skipped as another instance ran it",
+            ),
+            &["outcome"],
+        )
+        .expect("valid counter");
+        for outcome in ["ran", "skipped"] {
+            housekeeping_runs.with_label_values(&[outcome]);
+        }
+        registry
+            .register(Box::new(housekeeping_runs.clone()))
+            .expect("registered once");
         let backchannel = IntCounterVec::new(
             Opts::new(
                 "tollgate_backchannel_logout_total",
@@ -201,6 +217,7 @@ impl Metrics {
             latency,
             security_events,
             deleted,
+            housekeeping_runs,
             backchannel,
         }
     }
@@ -233,6 +250,11 @@ impl Metrics {
         if HOUSEKEEPING_TABLES.contains(&table) {
             self.deleted.with_label_values(&[table]).inc_by(rows);
         }
+    }
+
+    /// Counts a scheduled housekeeping round, `ran` or `skipped`.
+    pub fn housekeeping_run(&self, outcome: &'static str) {
+        self.housekeeping_runs.with_label_values(&[outcome]).inc();
     }
 
     pub fn render(&self) -> Result<String, prometheus::Error> {

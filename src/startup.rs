@@ -14,7 +14,7 @@ use crate::state::AppState;
 pub fn app(state: AppState) -> impl Endpoint + 'static {
     let route = crate::api::routes(Route::new(), &state.settings);
     let route = crate::ops::routes(route, state.settings.metrics_bind.is_none());
-    let route = crate::oauth::routes(route);
+    let route = crate::oauth::routes(route, state.cors_origins.clone());
     let route = crate::web::routes(route);
     let headers = crate::web::SecurityHeaders::new(&state.settings);
     route
@@ -100,6 +100,10 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let peers = tokio::spawn(sync_with_peers(self.state.clone()));
+        let listener = tokio::spawn(crate::propagation::listen(
+            self.state.db.clone(),
+            self.state.wakeup.clone(),
+        ));
         let metrics = self.metrics_listener.map(|listener| {
             let app = crate::ops::metrics_app(self.state.clone());
             tokio::spawn(async move {
@@ -121,6 +125,7 @@ impl Application {
             .run_with_graceful_shutdown(app, shutdown, Some(settings.shutdown_grace))
             .await;
         peers.abort();
+        listener.abort();
         housekeeping.abort();
         if let Some(metrics) = metrics {
             metrics.abort();
@@ -176,9 +181,10 @@ pub async fn shutdown_signal() {
     info!("shutting down: finishing in-flight requests");
 }
 
-/// Other instances may revoke tokens or rotate keys: poll for the first
-/// every `peer_sync_interval` and reload the keys every
-/// `key_reload_interval`.
+/// Other instances may revoke tokens, change clients or rotate keys: read
+/// what they did every `peer_sync_interval`, and at once when one announces
+/// it (see `propagation`); reload the keys every `key_reload_interval`
+/// whatever the logs say.
 async fn sync_with_peers(state: AppState) {
     let (sync_every, reload_every) = (
         state.settings.peer_sync_interval,
@@ -191,6 +197,7 @@ async fn sync_with_peers(state: AppState) {
     loop {
         tokio::select! {
             _ = sync.tick() => state.sync_with_peers().await,
+            () = state.wakeup.wait() => state.sync_with_peers().await,
             _ = reload.tick() => state.refresh_keys().await,
         }
     }

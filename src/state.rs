@@ -16,6 +16,8 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::domain::{Client, ScopeSet};
 use crate::metrics::Metrics;
+use crate::oauth::cors::PublicClientOrigins;
+use crate::propagation::{ChangeFeed, Changed, Wakeup};
 use crate::read_cache::ReadCache;
 use crate::secrets::PasswordPool;
 use crate::secrets::signing_keys::{KeyError, SigningKeys};
@@ -42,10 +44,19 @@ pub struct AppState {
     pub consent_cache: Arc<TtlCache<ScopeSet>>,
     /// Tells clients that a browser session ended (Back-Channel Logout).
     pub backchannel: Arc<Backchannel>,
+    /// Public clients' origins, for CORS.
+    pub cors_origins: Arc<PublicClientOrigins>,
+    /// This instance's place in the change log (see `propagation`).
+    pub changes: Arc<ChangeFeed>,
+    /// Wakes the sync with other instances early, when one announces a change.
+    pub wakeup: Arc<Wakeup>,
+    /// Names this process in the leases it takes.
+    pub instance_id: Arc<str>,
 }
 
-/// A client changed elsewhere (the command line, another instance) reaches
-/// this server's cache within this long; a change made here, at once.
+/// How long a cached client or consent is kept. A change, here or
+/// elsewhere, removes it sooner (see `propagation`); the lifetime bounds
+/// what a change log read that failed could leave behind.
 pub const CLIENT_CACHE_TTL: Duration = Duration::from_secs(30);
 
 impl AppState {
@@ -66,6 +77,7 @@ impl AppState {
             .await?,
         );
         let denylist = Arc::new(Denylist::load(&db, now).await?);
+        let changes = Arc::new(ChangeFeed::start(&db).await?);
         let settings = Arc::new(settings);
         let auth = Arc::new(Authenticator::new(
             db.clone(),
@@ -99,6 +111,10 @@ impl AppState {
             client_cache: Arc::new(TtlCache::new(CLIENT_CACHE_TTL, 1024)),
             consent_cache: Arc::new(TtlCache::new(CLIENT_CACHE_TTL, 16_384)),
             backchannel,
+            cors_origins: Arc::new(PublicClientOrigins::default()),
+            changes,
+            wakeup: Arc::new(Wakeup::default()),
+            instance_id: format!("{}:{}", std::process::id(), uuid::Uuid::new_v4().simple()).into(),
         })
     }
 
@@ -114,10 +130,41 @@ impl AppState {
         }
     }
 
-    /// Picks up other instances' revocations.
+    /// Picks up other instances' revocations and changes.
     pub async fn sync_with_peers(&self) {
-        if let Err(e) = self.denylist.sync(&self.db, self.clock.now()).await {
+        let now = self.clock.now();
+        if let Err(e) = self.denylist.sync(&self.db, now).await {
             warn!(error = %e, "could not sync the token denylist");
         }
+        match self.changes.read(&self.db, now).await {
+            Ok(changed) => self.apply(changed).await,
+            Err(e) => warn!(error = %e, "could not read other instances' changes"),
+        }
+    }
+
+    /// Forgets what `changed` made stale. Also applied to this instance's
+    /// own changes as they come back from the log: forgetting is harmless.
+    async fn apply(&self, changed: Vec<Changed>) {
+        let mut keys = false;
+        for change in &changed {
+            keys |= self.forget(change);
+        }
+        if keys {
+            self.refresh_keys().await;
+        }
+    }
+
+    /// Drops what `change` made stale from the caches; `true` when the
+    /// signing keys must be reloaded (which takes the database).
+    pub fn forget(&self, change: &Changed) -> bool {
+        match change {
+            Changed::Client(id) => {
+                self.client_cache.remove(id);
+                self.cors_origins.invalidate();
+            }
+            Changed::Consent(key) => self.consent_cache.remove(key),
+            Changed::Keys => return true,
+        }
+        false
     }
 }

@@ -4,9 +4,11 @@
 pub mod api_key;
 pub mod authorization_code;
 pub mod browser_session;
+pub mod change;
 pub mod client;
 pub mod consent;
 pub mod known_device;
+pub mod lease;
 pub mod login_throttle;
 pub mod post;
 pub mod prelude;

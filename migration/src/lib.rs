@@ -16,6 +16,7 @@ mod m20261201_000011_session_grants;
 mod m20261201_000012_create_known_devices;
 mod m20261201_000013_openid_connect;
 mod m20261201_000014_account_admin;
+mod m20261201_000015_changes_and_leases;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000012_create_known_devices::Migration),
             Box::new(m20261201_000013_openid_connect::Migration),
             Box::new(m20261201_000014_account_admin::Migration),
+            Box::new(m20261201_000015_changes_and_leases::Migration),
         ]
     }
 }

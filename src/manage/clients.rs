@@ -11,6 +11,7 @@ use crate::domain::{
     ValidationError, check_line,
 };
 use crate::metrics::SecurityEvent;
+use crate::propagation::Change;
 use crate::secrets::{self, SecretString, TokenKind};
 use crate::store;
 use crate::store::clients::NewClient;
@@ -89,6 +90,8 @@ pub async fn create_client(
         .then(|| secrets::generate_token(TokenKind::ClientSecret));
     let secret_hash = secret.as_ref().map(|s| secrets::lookup_hash(s.secret()));
     let client = store::clients::create(db, valid.into_new(client_id, secret_hash), now).await?;
+    // A new public client's origin is allowed for CORS at once everywhere.
+    Change::Client(&client.id).record(db, now).await?;
     Ok(CreatedClient { client, secret })
 }
 
@@ -287,9 +290,7 @@ pub async fn update(
     )
     .await?
     .ok_or_else(|| ManageError::UnknownClient(client_id.to_owned()))?;
-    if let Some(state) = fx.state() {
-        state.client_cache.remove(client_id);
-    }
+    fx.changed(Change::Client(client_id)).await?;
     fx.audit(
         SecurityEvent::AdminAction,
         "client.update",
@@ -313,9 +314,7 @@ pub async fn rotate_secret(fx: &Effects<'_>, client_id: &str) -> Result<SecretSt
     if !store::clients::set_secret_hash(fx.db, client_id, hash).await? {
         return Err(ManageError::UnknownClient(client_id.to_owned()));
     }
-    if let Some(state) = fx.state() {
-        state.client_cache.remove(client_id);
-    }
+    fx.changed(Change::Client(client_id)).await?;
     fx.audit(
         SecurityEvent::AdminAction,
         "client.rotate_secret",
@@ -332,6 +331,9 @@ pub async fn delete(fx: &Effects<'_>, client_id: &str) -> Result<(), ManageError
     if !store::clients::delete(fx.db, client_id).await? {
         return Err(ManageError::UnknownClient(client_id.to_owned()));
     }
+    // Again once deleted: an instance that reread the client between the
+    // cutoff and the delete has it cached.
+    fx.changed(Change::Client(client_id)).await?;
     fx.audit(
         SecurityEvent::AdminAction,
         "client.delete",

@@ -21,6 +21,7 @@ use crate::auth::revocations::Cutoff;
 use crate::config::Settings;
 use crate::domain::Scope;
 use crate::metrics::SecurityEvent;
+use crate::propagation::Change;
 use crate::state::AppState;
 use crate::store;
 
@@ -117,6 +118,18 @@ impl<'a> Effects<'a> {
             }
             None => store::revocations::upsert(self.db, &cutoff.target(), until, self.now).await,
         }
+    }
+
+    /// Records `change` for the other instances and, in a server, drops
+    /// what it made stale here at once.
+    pub async fn changed(&self, change: Change<'_>) -> Result<(), DbErr> {
+        change.record(self.db, self.now).await?;
+        if let Some(state) = self.server
+            && state.forget(&change.read_back())
+        {
+            state.refresh_keys().await;
+        }
+        Ok(())
     }
 
     /// Logs a security event (and counts it, in a server). `target` names
@@ -234,17 +247,12 @@ pub async fn revoke_consent(
     })
     .await?;
     let dropped = store::consents::delete(fx.db, user_id, client_id).await?;
-    if let Some(state) = fx.server {
-        state
-            .consent_cache
-            .remove(&consent_cache_key(user_id, client_id));
-    }
+    fx.changed(Change::Consent {
+        user: user_id,
+        client: client_id,
+    })
+    .await?;
     Ok(dropped)
-}
-
-/// The consent cache's key for a user and a client.
-pub fn consent_cache_key(user_id: Uuid, client_id: &str) -> String {
-    format!("{user_id}|{client_id}")
 }
 
 /// Takes back everything handed to the user: codes, refresh tokens of
@@ -260,10 +268,7 @@ pub async fn cut_off_user(fx: &Effects<'_>, user_id: Uuid) -> Result<(), DbErr> 
 /// and codes are deleted with it.
 pub async fn cut_off_client(fx: &Effects<'_>, client_id: &str) -> Result<(), DbErr> {
     fx.cut_off(Cutoff::Client(client_id)).await?;
-    if let Some(state) = fx.server {
-        state.client_cache.remove(client_id);
-    }
-    Ok(())
+    fx.changed(Change::Client(client_id)).await
 }
 
 /// Revokes the user's grants that were not made under `session_hash`:

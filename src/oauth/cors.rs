@@ -27,9 +27,8 @@ use crate::cache::{read_lock, write_lock};
 use crate::state::AppState;
 use crate::store;
 
-/// Client registrations change through the command line, in another
-/// process: a running server sees a new public client's origin within
-/// this long (as it sees the client itself, `state::CLIENT_CACHE_TTL`).
+/// Every client created, changed or deleted empties the set (see
+/// `propagation`): this only bounds what a failed read could leave.
 const ORIGINS_TTL: Duration = Duration::from_secs(30);
 /// After a failed load, try again this soon.
 const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(1);
@@ -77,6 +76,13 @@ impl PublicClientOrigins {
         };
         *write_lock(&self.loaded) = Some((Instant::now() + ttl, set.clone()));
         set
+    }
+
+    /// Reloads the set at its next use: a client changed.
+    pub fn invalidate(&self) {
+        if let Some((until, _)) = write_lock(&self.loaded).as_mut() {
+            *until = Instant::now();
+        }
     }
 
     fn fresh(&self) -> Option<Arc<HashSet<String>>> {

@@ -5,7 +5,7 @@
 mod authorize;
 mod claims;
 mod client_auth;
-mod cors;
+pub mod cors;
 mod discovery;
 pub mod error;
 mod grants;
@@ -38,13 +38,12 @@ pub const USERINFO_PATH: &str = "/oauth/userinfo";
 /// browser app may call the token and userinfo endpoints from the origin
 /// of a public client's redirect URI, and read the public documents from
 /// anywhere (`cors`).
-pub fn routes(route: Route) -> Route {
+pub fn routes(route: Route, origins: Arc<cors::PublicClientOrigins>) -> Route {
     let no_store = || {
         SetHeader::new()
             .overriding(CACHE_CONTROL, "no-store")
             .overriding(PRAGMA, "no-cache")
     };
-    let origins = Arc::new(cors::PublicClientOrigins::default());
     let public_clients = |methods| cors::Cors::public_clients(origins.clone(), methods);
     let anyone = || cors::Cors::anyone("GET");
     route

@@ -311,6 +311,8 @@ pub async fn rotate(
     for row in fresh {
         keys.push(store::signing_keys::insert(&txn, row).await?);
     }
+    // Other instances reload their keys when this commits.
+    crate::propagation::Change::Keys.record(&txn, now).await?;
     txn.commit().await?;
     Ok(keys)
 }

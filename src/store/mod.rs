@@ -2,10 +2,12 @@
 //! `&impl ConnectionTrait` so they run on a connection or in a transaction.
 
 pub mod api_keys;
+pub mod changes;
 pub mod clients;
 pub mod codes;
 pub mod consents;
 pub mod known_devices;
+pub mod leases;
 pub mod login_throttle;
 pub mod posts;
 pub mod refresh_tokens;

@@ -528,3 +528,70 @@ async fn the_migration_folds_duplicate_revocations_into_one_row_per_target() {
     );
     assert!(!again, "a second revocation of a target adds nothing");
 }
+
+#[tokio::test]
+async fn of_instances_due_to_run_housekeeping_one_runs_per_interval_and_the_others_skip() {
+    // Arrange: one database; each instance's scheduled round as of a moment.
+    let app = TestApp::spawn().await;
+    let (db, settings) = (&app.state.db, &app.state.settings);
+    let every = TimeDelta::from_std(settings.gc_interval).unwrap();
+    let start = app.clock().now();
+    let round = |holder: &'static str, at: DateTime<Utc>| async move {
+        housekeeping::run_if_due(db, settings, holder, at)
+            .await
+            .unwrap()
+    };
+
+    // Act and assert: A takes the first round; B and C, due a little
+    // later, skip; after an interval the lease is free for whoever comes.
+    assert!(matches!(round("a", start).await, Outcome::Ran(_)));
+    assert_eq!(round("b", start).await, Outcome::Skipped);
+    assert_eq!(round("c", start + every / 2).await, Outcome::Skipped);
+    assert!(matches!(round("b", start + every).await, Outcome::Ran(_)));
+    assert_eq!(round("a", start + every).await, Outcome::Skipped);
+    let holder: Option<String> = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT holder FROM leases WHERE name = 'housekeeping'",
+        ))
+        .await
+        .unwrap()
+        .map(|row| row.try_get("", "holder").unwrap());
+    assert_eq!(holder.as_deref(), Some("b"));
+}
+
+#[tokio::test]
+async fn a_scheduled_round_is_counted_as_ran_or_skipped_in_the_metrics() {
+    // Arrange: two instances' states on one database.
+    let app = TestApp::spawn().await;
+    let other = tollgate::state::AppState::build(
+        app.state.db.clone(),
+        (*app.state.settings).clone(),
+        app.clock().clone(),
+    )
+    .await
+    .unwrap();
+
+    // Act
+    let first = housekeeping::run_and_record(&app.state).await.unwrap();
+    let second = housekeeping::run_and_record(&other).await.unwrap();
+
+    // Assert
+    assert!(matches!(first, Outcome::Ran(_)), "{first:?}");
+    assert_eq!(second, Outcome::Skipped);
+    let line = |state: &tollgate::state::AppState, outcome: &str| {
+        let text = state.metrics.render().unwrap();
+        let prefix = format!("tollgate_housekeeping_runs_total{{outcome=\"{outcome}\"}} ");
+        text.lines()
+            .find_map(|l| l.strip_prefix(&prefix).map(str::to_owned))
+            .unwrap_or_else(|| panic!("no {prefix} in {text}"))
+    };
+    assert_eq!(
+        (line(&app.state, "ran"), line(&app.state, "skipped")),
+        ("1".into(), "0".into())
+    );
+    assert_eq!(
+        (line(&other, "ran"), line(&other, "skipped")),
+        ("0".into(), "1".into())
+    );
+}

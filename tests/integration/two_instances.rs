@@ -88,10 +88,13 @@ async fn a_token_revoked_at_one_instance_is_refused_by_another_within_a_second()
     assert_revoked(&b, &token).await;
 }
 
+/// On SQLite the poll is all there is; on PostgreSQL a notification does
+/// not wait for it.
 #[tokio::test]
-async fn the_peer_sync_interval_setting_spaces_the_polls() {
+async fn the_peer_sync_interval_setting_spaces_the_polls_and_notifications_do_not_wait_for_them() {
     // Arrange: B polls once an hour.
     let a = TestApp::serve().await;
+    let postgres = a.state.db.get_database_backend() == sea_orm::DbBackend::Postgres;
     let b = a
         .another_instance(|s| s.peer_sync_interval = Duration::from_secs(3600))
         .await;
@@ -102,12 +105,19 @@ async fn the_peer_sync_interval_setting_spaces_the_polls() {
     // Act
     let (status, body) = post_as(&a, "/oauth/revoke", &client, &[("token", &token)]).await;
     assert_eq!(status, 200, "{body}");
+    assert_revoked(&a, &token).await;
+    if postgres {
+        wait_until(SLACK, "the notification reaches B", || async {
+            list_posts(&b, &token).await.0 == 401
+        })
+        .await;
+        return;
+    }
     // Twice the default interval: long enough for a loop that ignored
     // the setting to have polled.
     tokio::time::sleep(2 * README_SYNC_DELAY).await;
 
     // Assert
-    assert_revoked(&a, &token).await;
     assert_eq!(
         list_posts(&b, &token).await.0,
         200,
@@ -183,12 +193,11 @@ fn token_with_kid(kid: &str) -> String {
 
 #[tokio::test]
 async fn a_made_up_kid_spends_the_reload_so_a_second_unknown_kid_soon_after_is_refused() {
-    // Arrange: two instances that know only the first key; B's periodic
-    // reload is an hour away.
+    // Arrange: two instances that know only the first key and hear of no
+    // rotation but through unknown kids.
     let a = TestApp::serve().await;
-    let hourly = |s: &mut tollgate::Settings| s.key_reload_interval = Duration::from_secs(3600);
-    let b = a.another_instance(hourly).await;
-    let c = a.another_instance(hourly).await;
+    let b = a.another_instance_without_loops().await;
+    let c = a.another_instance_without_loops().await;
     let (status, body) = list_posts(&b, &token_with_kid("made-up")).await;
     assert_eq!(status, 401, "{body}");
     assert!(
@@ -276,4 +285,124 @@ async fn a_consent_revoked_a_user_disabled_or_a_client_deleted_at_one_instance_i
         })
         .await;
     }
+}
+
+/// A token request at `app` with `secret`: its status.
+async fn client_credentials_status(app: &TestApp, client_id: &str, secret: &str) -> u16 {
+    let client = TestClientApp {
+        client_id: client_id.to_owned(),
+        secret: Some(secret.to_owned()),
+    };
+    app.token_basic(&client, &[("grant_type", "client_credentials")])
+        .await
+        .0
+}
+
+/// What the admin API's secret rotation does at `app`; returns the new secret.
+async fn rotate_secret(app: &TestApp, client_id: &str) -> String {
+    use tollgate::manage::{self, Actor, Effects};
+    let fx = Effects::server(&app.state, Actor::CommandLine);
+    manage::clients::rotate_secret(&fx, client_id)
+        .await
+        .unwrap()
+        .secret()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_client_changed_at_one_instance_is_reread_by_another_within_the_sync_interval() {
+    // Arrange: B has the client cached (its cache keeps a client 30 s).
+    let a = TestApp::serve().await;
+    let b = a.another_instance(|_| {}).await;
+    let client = cc_client(&a).await;
+    let old = client.secret.clone().unwrap();
+    assert_eq!(
+        client_credentials_status(&b, &client.client_id, &old).await,
+        200
+    );
+
+    // Act
+    let new = rotate_secret(&a, &client.client_id).await;
+
+    // Assert
+    wait_until(
+        README_SYNC_DELAY + SLACK,
+        "B refuses the old secret",
+        || async { client_credentials_status(&b, &client.client_id, &old).await == 401 },
+    )
+    .await;
+    assert_eq!(
+        client_credentials_status(&b, &client.client_id, &new).await,
+        200
+    );
+}
+
+#[tokio::test]
+async fn a_key_rotated_by_the_command_line_reaches_every_instance_through_the_change_log() {
+    // Arrange: neither instance reloads its keys on its own within the test.
+    let hourly = |s: &mut tollgate::Settings| s.key_reload_interval = Duration::from_secs(3600);
+    let a = TestApp::serve_with(hourly).await;
+    let b = a.another_instance(hourly).await;
+
+    // Act
+    let rotated = rotate_es256(&a).await;
+
+    // Assert: both publish it, and A signs with it, which B accepts.
+    for (app, name) in [(&a, "A"), (&b, "B")] {
+        wait_until(
+            README_SYNC_DELAY + SLACK,
+            &format!("{name}'s JWKS lists the new key"),
+            || async { jwks_kids(app).await.contains(&rotated.kid) },
+        )
+        .await;
+    }
+    let client = cc_client(&a).await;
+    let token = client_credentials_token(&a, &client).await;
+    assert_eq!(kid_of(&token), rotated.kid);
+    assert_eq!(list_posts(&b, &token).await.0, 200);
+}
+
+/// On PostgreSQL, B polls only hourly here: only the notification can
+/// bring it A's changes. On SQLite, which has no notifications, the same
+/// changes come with B's poll at the default interval.
+#[tokio::test]
+async fn changes_reach_another_instance_at_once_on_postgresql_and_by_the_poll_on_sqlite() {
+    // Arrange
+    let a = TestApp::serve().await;
+    let postgres = a.state.db.get_database_backend() == sea_orm::DbBackend::Postgres;
+    let b = a
+        .another_instance(|s| {
+            if postgres {
+                s.peer_sync_interval = Duration::from_secs(3600);
+            }
+        })
+        .await;
+    let within = if postgres {
+        SLACK
+    } else {
+        README_SYNC_DELAY + SLACK
+    };
+    let client = cc_client(&a).await;
+    let token = client_credentials_token(&a, &client).await;
+    let old = client.secret.clone().unwrap();
+    assert_eq!(list_posts(&b, &token).await.0, 200);
+    assert_eq!(
+        client_credentials_status(&b, &client.client_id, &old).await,
+        200
+    );
+
+    // Act: a revocation, then a client change.
+    let (status, body) = post_as(&a, "/oauth/revoke", &client, &[("token", &token)]).await;
+    assert_eq!(status, 200, "{body}");
+    wait_until(within, "B refuses the revoked token", || async {
+        list_posts(&b, &token).await.0 == 401
+    })
+    .await;
+    rotate_secret(&a, &client.client_id).await;
+
+    // Assert
+    wait_until(within, "B refuses the old secret", || async {
+        client_credentials_status(&b, &client.client_id, &old).await == 401
+    })
+    .await;
 }

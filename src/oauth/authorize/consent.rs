@@ -15,8 +15,8 @@ use super::login;
 use super::request::AuthorizationRequest;
 use crate::auth::revocations::Cutoff;
 use crate::domain::ScopeSet;
-use crate::manage::revocation::consent_cache_key;
 use crate::oauth::params::Params;
+use crate::propagation::consent_key;
 use crate::state::AppState;
 use crate::store;
 use crate::web::pages::{ConsentPage, ScopeLine, error_page, internal_page, render_form};
@@ -61,7 +61,7 @@ async fn remembered(
     user_id: Uuid,
     client_id: &str,
 ) -> Result<Arc<ScopeSet>, DbErr> {
-    let key = consent_cache_key(user_id, client_id);
+    let key = consent_key(user_id, client_id);
     // A consent revoked lately (perhaps at another instance) may still be
     // cached: read the database until the revocation has aged out.
     let revoked = state.denylist.cutoff_of(Cutoff::Consent {
@@ -175,7 +175,7 @@ async fn remember(
     .await?;
     state
         .consent_cache
-        .insert(&consent_cache_key(user_id, client_id), Arc::new(remembered));
+        .insert(&consent_key(user_id, client_id), Arc::new(remembered));
     info!(client_id, user_id = %user_id, "consent given");
     Ok(())
 }

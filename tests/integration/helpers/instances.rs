@@ -21,6 +21,17 @@ impl TestApp {
         .await
     }
 
+    /// Another instance on this app's database, in-process and without
+    /// background loops: it learns of others' changes only when a request
+    /// makes it look (an unknown `kid`, say), never by polling or by a
+    /// notification.
+    pub async fn another_instance_without_loops(&self) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut settings = tollgate::Settings::for_tests(&self.database_url);
+        settings.issuer = self.state.settings.issuer.clone();
+        Self::start(dir, self.database_url.clone(), settings).await
+    }
+
     /// `http://` and the address this instance listens on (unlike
     /// [`TestApp::base_url`], which is the shared issuer).
     pub fn own_url(&self) -> String {

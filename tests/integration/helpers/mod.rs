@@ -58,7 +58,7 @@ impl TestApp {
         Self::start(dir, database_url, settings).await
     }
 
-    async fn start(dir: TempDir, database_url: String, settings: Settings) -> Self {
+    pub(crate) async fn start(dir: TempDir, database_url: String, settings: Settings) -> Self {
         let db = tollgate::db::open(&database_url)
             .await
             .expect("open the database");
