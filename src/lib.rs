@@ -32,6 +32,9 @@ pub mod metrics;
 pub mod oauth;
 /// Health, readiness and the metrics endpoint.
 pub mod ops;
+
+/// The origins of public clients that CORS lets in.
+pub mod origins;
 /// How instances on one database learn of each other's changes.
 pub mod propagation;
 /// Recent post reads, served from memory for a second.

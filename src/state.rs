@@ -16,7 +16,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::domain::{Client, ScopeSet};
 use crate::metrics::Metrics;
-use crate::oauth::cors::PublicClientOrigins;
+use crate::origins::PublicClientOrigins;
 use crate::propagation::{ChangeFeed, Changed, Wakeup};
 use crate::read_cache::ReadCache;
 use crate::secrets::PasswordPool;

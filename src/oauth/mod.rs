@@ -38,7 +38,7 @@ pub const USERINFO_PATH: &str = "/oauth/userinfo";
 /// browser app may call the token and userinfo endpoints from the origin
 /// of a public client's redirect URI, and read the public documents from
 /// anywhere (`cors`).
-pub fn routes(route: Route, origins: Arc<cors::PublicClientOrigins>) -> Route {
+pub fn routes(route: Route, origins: Arc<crate::origins::PublicClientOrigins>) -> Route {
     let no_store = || {
         SetHeader::new()
             .overriding(CACHE_CONTROL, "no-store")
