@@ -8,10 +8,12 @@
 mod admin_clients;
 mod codes;
 mod flow;
+mod housekeeping;
 mod keys_rotate;
 mod notify;
 mod refresh_replay;
 mod revocation;
+mod throttling;
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -23,7 +25,7 @@ use reqwest::redirect::Policy;
 use serde_json::Value;
 use tempfile::TempDir;
 
-pub use self::flow::{authorize_path, error_code};
+pub use self::flow::{authorize_path, error_code, submit};
 use crate::helpers::binary::Server;
 use crate::helpers::oauth::TestClientApp;
 use crate::helpers::{TestApp, fresh_database_url};
@@ -204,6 +206,16 @@ pub fn kid_of(jwt: &str) -> String {
         serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).expect("base64url header"))
             .expect("JSON header");
     field(&header, "kid")
+}
+
+/// Polls `check` until it holds; returns how long that took, or fails
+/// after `within`.
+pub async fn wait_until<F, Fut>(within: Duration, what: &str, check: F) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    wait_since(Instant::now(), within, what, check).await
 }
 
 /// Polls `check` until it holds; returns how long after `since` that
