@@ -13,6 +13,7 @@ mod keys_rotate;
 mod notify;
 mod refresh_replay;
 mod revocation;
+mod sigkill;
 mod throttling;
 
 use std::future::Future;
