@@ -15,6 +15,7 @@ mod cli;
 mod cli_manage;
 mod client_auth;
 mod client_credentials;
+mod cluster;
 mod concurrent_start;
 mod connections;
 mod consent;

@@ -99,10 +99,22 @@ impl Server {
     /// arguments, binding port 0 (so no other process can take the port
     /// between choosing and binding it), and waits until it is ready.
     pub async fn start(dir: &Path, database_url: &str, extra: &[&str]) -> Self {
+        Self::start_with_env(dir, database_url, extra, &[]).await
+    }
+
+    /// As [`Server::start`], with `env` added to its environment: for
+    /// settings that have no flag, such as `TOLLGATE_GC_INTERVAL`.
+    pub async fn start_with_env(
+        dir: &Path,
+        database_url: &str,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Self {
         let mut child = tollgate(dir)
             .args(["serve", "--bind", "127.0.0.1:0", "--log", "info"])
             .args(extra)
             .env("TOLLGATE_DATABASE_URL", database_url)
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
