@@ -1,4 +1,5 @@
 mod diagnose;
+pub mod readers;
 
 use std::time::Duration;
 
