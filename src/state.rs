@@ -14,6 +14,7 @@ use crate::backchannel::{Backchannel, Policy as BackchannelPolicy};
 use crate::cache::TtlCache;
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::db::readers::SqliteReaders;
 use crate::domain::{Client, ScopeSet};
 use crate::metrics::Metrics;
 use crate::origins::PublicClientOrigins;
@@ -42,6 +43,8 @@ pub struct AppState {
     /// Remembered consents by `user|client`. Consents only grow, so a stale
     /// entry can at worst show the consent page once more.
     pub consent_cache: Arc<TtlCache<ScopeSet>>,
+    /// `session|client` pairs already recorded in `session_clients`.
+    pub session_clients: Arc<TtlCache<()>>,
     /// Tells clients that a browser session ended (Back-Channel Logout).
     pub backchannel: Arc<Backchannel>,
     /// Public clients' origins, for CORS.
@@ -52,12 +55,19 @@ pub struct AppState {
     pub wakeup: Arc<Wakeup>,
     /// Names this process in the leases it takes.
     pub instance_id: Arc<str>,
+    /// Inline point reads on SQLite (see `db::readers`); none on PostgreSQL.
+    pub readers: Option<Arc<SqliteReaders>>,
 }
 
 /// How long a cached client or consent is kept. A change, here or
 /// elsewhere, removes it sooner (see `propagation`); the lifetime bounds
 /// what a change log read that failed could leave behind.
 pub const CLIENT_CACHE_TTL: Duration = Duration::from_secs(30);
+
+/// How long a recorded session sign-in to a client is remembered. A
+/// session's rows go only with the session, whose id is never reused, so
+/// this bounds memory, not staleness.
+const SESSION_CLIENTS_TTL: Duration = Duration::from_secs(600);
 
 impl AppState {
     /// Loads (creating on first start) the signing keys and the denylist.
@@ -78,6 +88,7 @@ impl AppState {
         );
         let denylist = Arc::new(Denylist::load(&db, now).await?);
         let changes = Arc::new(ChangeFeed::start(&db).await?);
+        let readers = SqliteReaders::for_url(settings.database_url.secret());
         let settings = Arc::new(settings);
         let auth = Arc::new(Authenticator::new(
             db.clone(),
@@ -110,11 +121,13 @@ impl AppState {
             read_cache: Arc::new(ReadCache::default()),
             client_cache: Arc::new(TtlCache::new(CLIENT_CACHE_TTL, 1024)),
             consent_cache: Arc::new(TtlCache::new(CLIENT_CACHE_TTL, 16_384)),
+            session_clients: Arc::new(TtlCache::new(SESSION_CLIENTS_TTL, 16_384)),
             backchannel,
             cors_origins: Arc::new(PublicClientOrigins::default()),
             changes,
             wakeup: Arc::new(Wakeup::default()),
             instance_id: format!("{}:{}", std::process::id(), uuid::Uuid::new_v4().simple()).into(),
+            readers,
         })
     }
 
@@ -161,6 +174,9 @@ impl AppState {
             Changed::Client(id) => {
                 self.client_cache.remove(id);
                 self.cors_origins.invalidate();
+                // A deleted client's rows went with it (cascade); one made
+                // again under its id must be recorded anew.
+                self.session_clients.clear();
             }
             Changed::Consent(key) => self.consent_cache.remove(key),
             Changed::Keys => return true,

@@ -13,6 +13,8 @@ mod openid;
 mod redirect;
 mod request;
 
+use std::sync::Arc;
+
 use poem::http::StatusCode;
 use poem::web::Data;
 use poem::web::cookie::CookieJar;
@@ -182,9 +184,15 @@ async fn issue_code(
         auth_time: Some(session.record.auth_time),
         sid: Some(session.record.sid.clone()),
     };
+    // The session's sign-in to this client is recorded once (it only
+    // matters at logout); a returning client costs no write for it.
+    let pair = format!("{}|{}", session.record.id_hash, record.client_id);
     let stored = async {
-        store::sessions::add_client(&state.db, &session.record.id_hash, &record.client_id, now)
-            .await?;
+        if state.session_clients.get(&pair).is_none() {
+            store::sessions::add_client(&state.db, &session.record.id_hash, &record.client_id, now)
+                .await?;
+            state.session_clients.insert(&pair, Arc::new(()));
+        }
         store::codes::insert(&state.db, record).await
     };
     if let Err(e) = stored.await {
