@@ -2,7 +2,9 @@
 //! loopback and prints throughput and latency. Not a test: speed is
 //! measured here, never asserted in the suite.
 //!
-//! loadgen BASE SCENARIO SECONDS CONCURRENCY [ARGS...]
+//! loadgen BASE[,BASE...] SCENARIO SECONDS CONCURRENCY [ARGS...]
+//!   (with several bases, e.g. instances on one database, the workers are
+//!   dealt out over them in turn)
 //!   posts               jwt|key CREDENTIALS_FILE IDS_FILE WRITE_PERCENT
 //!                       GET /api/v1/posts/{id} with an id and a credential
 //!                       drawn at random per request; WRITE_PERCENT of the
@@ -40,7 +42,7 @@ struct Tally {
 
 /// What a timed scenario needs, shared by its workers.
 struct Job {
-    base: String,
+    bases: Vec<String>,
     scenario: String,
     rest: Vec<String>,
     /// `posts`: the credentials and post ids to draw from.
@@ -52,7 +54,8 @@ struct Job {
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let base = args[1].clone();
+    let bases: Vec<String> = args[1].split(',').map(str::to_owned).collect();
+    let base = bases[0].clone();
     match args[2].as_str() {
         "seed" => {
             return seed(
@@ -71,7 +74,7 @@ async fn main() {
     let concurrency: usize = args[4].parse().unwrap();
     let rest = args[5..].to_vec();
     let mut job = Job {
-        base,
+        bases,
         scenario: scenario.clone(),
         rest,
         credentials: Vec::new(),
@@ -96,8 +99,9 @@ async fn main() {
     let ready = Arc::new(Barrier::new(concurrency));
 
     let mut workers = Vec::new();
-    for _ in 0..concurrency {
+    for worker in 0..concurrency {
         let job = job.clone();
+        let base = job.bases[worker % job.bases.len()].clone();
         let tally = tally.clone();
         let ready = ready.clone();
         workers.push(tokio::spawn(async move {
@@ -110,7 +114,7 @@ async fn main() {
             let mut rng = SmallRng::from_rng(&mut rand::rng());
             let mut local = Tally::default();
             if job.scenario == "code-flow" {
-                log_in(&http, &job.base, &job.rest).await;
+                log_in(&http, &base, &job.rest).await;
             }
             ready.wait().await;
             let deadline = Instant::now() + Duration::from_secs(seconds);
@@ -122,26 +126,20 @@ async fn main() {
                         let (header, value) = credential(&job, &mut rng);
                         if rng.random_ratio(job.write_percent, 100) {
                             wrote = true;
-                            create_post(&http, &job.base, header, &value).await
+                            create_post(&http, &base, header, &value).await
                         } else {
                             let id = &job.ids[rng.random_range(0..job.ids.len())];
-                            get(
-                                &http,
-                                &format!("{}/api/v1/posts/{id}", job.base),
-                                header,
-                                &value,
-                            )
-                            .await
+                            get(&http, &format!("{base}/api/v1/posts/{id}"), header, &value).await
                         }
                     }
                     "jwt-read" => {
                         let value = format!("Bearer {}", job.rest[0]);
-                        get(&http, &read_url(&job.base), "authorization", &value).await
+                        get(&http, &read_url(&base), "authorization", &value).await
                     }
-                    "key-read" => get(&http, &read_url(&job.base), "x-api-key", &job.rest[0]).await,
-                    "healthz" => health(&http, &job.base).await,
-                    "client-credentials" => client_credentials(&http, &job.base, &job.rest).await,
-                    "code-flow" => code_flow(&http, &job.base, &job.rest).await,
+                    "key-read" => get(&http, &read_url(&base), "x-api-key", &job.rest[0]).await,
+                    "healthz" => health(&http, &base).await,
+                    "client-credentials" => client_credentials(&http, &base, &job.rest).await,
+                    "code-flow" => code_flow(&http, &base, &job.rest).await,
                     other => panic!("unknown scenario {other}"),
                 };
                 match result {
