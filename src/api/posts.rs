@@ -4,12 +4,12 @@ use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi, Tags};
-use tracing::warn;
 use uuid::Uuid;
 
 use super::models::{Post, PostInput, PostPage};
 use super::{ApiError, pagination};
 use crate::auth::{Credentials, Principal};
+use crate::db::readers::inline_or;
 use crate::domain::{PostBody, PostTitle, Scope};
 use crate::state::AppState;
 use crate::store::posts::{self, Author, PostContent, Visibility};
@@ -214,9 +214,13 @@ async fn find_visible(
         Some(post) => post,
         None => {
             let generation = state.read_cache.generation();
-            let found = find(state, id)
-                .await?
-                .ok_or_else(|| ApiError::not_found(format!("no post with id {id}")))?;
+            let found = inline_or(
+                state.readers.as_deref(),
+                |r| r.post_by_id(id),
+                posts::find(&state.db, id),
+            )
+            .await?
+            .ok_or_else(|| ApiError::not_found(format!("no post with id {id}")))?;
             let found = Arc::new(found);
             state.read_cache.put_post(&key, found.clone(), generation);
             found
@@ -230,18 +234,6 @@ async fn find_visible(
     } else {
         Err(ApiError::not_found(format!("no post with id {id}")))
     }
-}
-
-/// A post by id: inline on SQLite, through the pool where that fails (a
-/// reader could not open the file, say) and on PostgreSQL.
-async fn find(state: &AppState, id: Uuid) -> Result<Option<entity::post::Model>, sea_orm::DbErr> {
-    if let Some(readers) = &state.readers {
-        match readers.post_by_id(id) {
-            Ok(found) => return Ok(found),
-            Err(e) => warn!(error = %e, "inline read failed; reading through the pool"),
-        }
-    }
-    posts::find(&state.db, id).await
 }
 
 fn ensure_may_edit(principal: &Principal, post: &entity::post::Model) -> Result<(), ApiError> {

@@ -13,8 +13,18 @@ use std::str::FromStr;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use sea_orm::DbErr;
 use sea_orm::sqlx::sqlite::SqliteConnectOptions;
+use tracing::warn;
 use uuid::Uuid;
+
+/// The columns of `users u` in the order [`user_at`] reads them.
+macro_rules! user_columns {
+    () => {
+        "u.id, u.username, u.password_hash, u.created_at, u.name, u.email, \
+         u.email_verified, u.updated_at, u.disabled_at"
+    };
+}
 
 /// Idle connections kept; more are opened under a burst and then closed.
 /// Each holds its own page cache.
@@ -67,6 +77,85 @@ impl SqliteReaders {
         })
     }
 
+    /// The browser session with this id hash, with its user.
+    pub fn session(
+        &self,
+        id_hash: &str,
+    ) -> rusqlite::Result<Option<(entity::browser_session::Model, entity::user::Model)>> {
+        self.with(|conn| {
+            conn.prepare_cached(concat!(
+                "SELECT s.id_hash, s.user_id, s.csrf_token, s.created_at, s.expires_at, \
+                     s.sid, s.auth_time, s.user_agent, s.last_seen_at, ",
+                user_columns!(),
+                " FROM browser_sessions s JOIN users u ON u.id = s.user_id \
+                     WHERE s.id_hash = ?1"
+            ))?
+            .query_row([id_hash], |row| {
+                let session = entity::browser_session::Model {
+                    id_hash: row.get(0)?,
+                    user_id: row.get(1)?,
+                    csrf_token: row.get(2)?,
+                    created_at: row.get(3)?,
+                    expires_at: row.get(4)?,
+                    sid: row.get(5)?,
+                    auth_time: row.get(6)?,
+                    user_agent: row.get(7)?,
+                    last_seen_at: row.get(8)?,
+                };
+                Ok((session, user_at(row, 9)?))
+            })
+            .optional()
+        })
+    }
+
+    /// The authorization code with this hash, with its user if they still
+    /// exist.
+    pub fn code(
+        &self,
+        code_hash: &str,
+    ) -> rusqlite::Result<
+        Option<(
+            entity::authorization_code::Model,
+            Option<entity::user::Model>,
+        )>,
+    > {
+        self.with(|conn| {
+            conn.prepare_cached(concat!(
+                "SELECT c.code_hash, c.grant_id, c.client_id, c.user_id, c.redirect_uri, \
+                     c.code_challenge, c.scopes, c.created_at, c.expires_at, c.redeemed_at, \
+                     c.session_hash, c.nonce, c.auth_time, c.sid, ",
+                user_columns!(),
+                " FROM authorization_codes c LEFT JOIN users u ON u.id = c.user_id \
+                     WHERE c.code_hash = ?1"
+            ))?
+            .query_row([code_hash], |row| {
+                let code = entity::authorization_code::Model {
+                    code_hash: row.get(0)?,
+                    grant_id: row.get(1)?,
+                    client_id: row.get(2)?,
+                    user_id: row.get(3)?,
+                    redirect_uri: row.get(4)?,
+                    code_challenge: row.get(5)?,
+                    scopes: row.get(6)?,
+                    created_at: row.get(7)?,
+                    expires_at: row.get(8)?,
+                    redeemed_at: row.get(9)?,
+                    session_hash: row.get(10)?,
+                    nonce: row.get(11)?,
+                    auth_time: row.get(12)?,
+                    sid: row.get(13)?,
+                };
+                // No user row: every column of the join is NULL.
+                let user = match row.get::<_, Option<Uuid>>(14)? {
+                    Some(_) => Some(user_at(row, 14)?),
+                    None => None,
+                };
+                Ok((code, user))
+            })
+            .optional()
+        })
+    }
+
     fn with<T>(
         &self,
         read: impl FnOnce(&Connection) -> rusqlite::Result<T>,
@@ -98,4 +187,35 @@ impl SqliteReaders {
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         Ok(conn)
     }
+}
+
+/// `inline` on the readers when there are some, else (on PostgreSQL, or
+/// when the inline read failed) `pooled`, which runs only then.
+pub async fn inline_or<T>(
+    readers: Option<&SqliteReaders>,
+    inline: impl FnOnce(&SqliteReaders) -> rusqlite::Result<T>,
+    pooled: impl Future<Output = Result<T, DbErr>>,
+) -> Result<T, DbErr> {
+    if let Some(readers) = readers {
+        match inline(readers) {
+            Ok(found) => return Ok(found),
+            Err(e) => warn!(error = %e, "inline read failed; reading through the pool"),
+        }
+    }
+    pooled.await
+}
+
+/// The user whose columns start at `at`, in the order of `entity::user`.
+fn user_at(row: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<entity::user::Model> {
+    Ok(entity::user::Model {
+        id: row.get(at)?,
+        username: row.get(at + 1)?,
+        password_hash: row.get(at + 2)?,
+        created_at: row.get(at + 3)?,
+        name: row.get(at + 4)?,
+        email: row.get(at + 5)?,
+        email_verified: row.get(at + 6)?,
+        updated_at: row.get(at + 7)?,
+        disabled_at: row.get(at + 8)?,
+    })
 }

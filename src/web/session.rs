@@ -10,6 +10,7 @@ use tracing::info;
 use uuid::Uuid;
 
 use super::cookies::{self, CookieName};
+use crate::db::readers::inline_or;
 use crate::manage::revocation::{self, Actor, Effects};
 use crate::secrets::{TokenKind, generate_token, lookup_hash};
 use crate::state::AppState;
@@ -43,8 +44,13 @@ pub async fn current(state: &AppState, jar: &CookieJar) -> Result<Option<Session
     let Some(cookie) = cookies::get(&state.settings, jar, CookieName::Session) else {
         return Ok(None);
     };
-    let Some((record, user)) =
-        store::sessions::find(&state.db, &lookup_hash(cookie.value_str())).await?
+    let hash = lookup_hash(cookie.value_str());
+    let Some((record, user)) = inline_or(
+        state.readers.as_deref(),
+        |r| r.session(&hash),
+        store::sessions::find(&state.db, &hash),
+    )
+    .await?
     else {
         return Ok(None);
     };

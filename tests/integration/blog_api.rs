@@ -438,35 +438,3 @@ async fn another_instances_writes_show_within_a_second_and_ones_own_at_once() {
     create_post(&app, &key, "here", true).await;
     assert_eq!(count(list().await), 2);
 }
-
-#[tokio::test]
-async fn a_post_read_inline_on_sqlite_is_the_row_sea_orm_reads() {
-    let app = TestApp::spawn().await;
-    let alice = app.user("alice").await;
-    let key = app.api_key(&alice, RW).await;
-    let published = create_post(&app, &key, "Inline", true).await;
-    let draft = create_post(&app, &key, "Draft ünïcode", false).await;
-
-    let on_sqlite = app.database_url.starts_with("sqlite:");
-    assert_eq!(
-        app.state.readers.is_some(),
-        on_sqlite,
-        "readers only on SQLite"
-    );
-    let Some(readers) = &app.state.readers else {
-        return; // PostgreSQL: every read goes through the pool, tested above
-    };
-    for post in [published, draft] {
-        let id: uuid::Uuid = post["id"].as_str().unwrap().parse().unwrap();
-        let inline = readers.post_by_id(id).expect("inline read");
-        let pooled = tollgate::store::posts::find(&app.state.db, id)
-            .await
-            .expect("pooled read");
-        assert!(inline.is_some(), "the inline reader finds {id}");
-        assert_eq!(inline, pooled, "the same row both ways");
-    }
-    let unknown = readers
-        .post_by_id(uuid::Uuid::new_v4())
-        .expect("inline read");
-    assert_eq!(unknown, None);
-}

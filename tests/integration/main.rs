@@ -27,6 +27,7 @@ mod errors_cli;
 mod explorer;
 mod headers;
 mod housekeeping;
+mod inline_reads;
 mod input;
 mod introspect;
 mod keys;

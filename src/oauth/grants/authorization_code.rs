@@ -3,6 +3,7 @@
 use tracing::info;
 
 use crate::auth::Subject;
+use crate::db::readers::inline_or;
 use crate::domain::{GrantType, Scope, ScopeSet};
 use crate::metrics::SecurityEvent;
 use crate::oauth::client_auth::AuthenticatedClient;
@@ -31,7 +32,13 @@ pub async fn exchange(
         .ok_or_else(|| TokenError::invalid_request("code is missing"))?;
     let now = state.clock.now();
     let code_hash = lookup_hash(code);
-    let Some((stored, user)) = store::codes::find(&state.db, &code_hash).await? else {
+    let found = inline_or(
+        state.readers.as_deref(),
+        |r| r.code(&code_hash),
+        store::codes::find(&state.db, &code_hash),
+    )
+    .await?;
+    let Some((stored, user)) = found else {
         return Err(TokenError::invalid_grant("unknown authorization code"));
     };
     // RFC 6749 §4.1.3: "ensure that the authorization code was issued to
