@@ -1,3 +1,4 @@
+pub mod checkpoint;
 mod diagnose;
 pub mod readers;
 

@@ -14,6 +14,7 @@ use crate::backchannel::{Backchannel, Policy as BackchannelPolicy};
 use crate::cache::TtlCache;
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::db::checkpoint::Checkpointer;
 use crate::db::readers::SqliteReaders;
 use crate::domain::{Client, ScopeSet};
 use crate::metrics::Metrics;
@@ -57,6 +58,8 @@ pub struct AppState {
     pub instance_id: Arc<str>,
     /// Inline point reads on SQLite (see `db::readers`); none on PostgreSQL.
     pub readers: Option<Arc<SqliteReaders>>,
+    /// Checkpoints the SQLite WAL off the write path while the state lives.
+    pub checkpointer: Option<Arc<Checkpointer>>,
 }
 
 /// How long a cached client or consent is kept. A change, here or
@@ -89,6 +92,12 @@ impl AppState {
         let denylist = Arc::new(Denylist::load(&db, now).await?);
         let changes = Arc::new(ChangeFeed::start(&db).await?);
         let readers = SqliteReaders::for_url(settings.database_url.secret());
+        let checkpointer = match &readers {
+            Some(r) => Some(Arc::new(
+                Checkpointer::start(&db, r.path().to_path_buf()).await?,
+            )),
+            None => None,
+        };
         let settings = Arc::new(settings);
         let auth = Arc::new(Authenticator::new(
             db.clone(),
@@ -128,6 +137,7 @@ impl AppState {
             wakeup: Arc::new(Wakeup::default()),
             instance_id: format!("{}:{}", std::process::id(), uuid::Uuid::new_v4().simple()).into(),
             readers,
+            checkpointer,
         })
     }
 

@@ -8,7 +8,7 @@
 //! inline. WAL lets them read the last committed state while the writer
 //! writes, so a response never sees less than an earlier one acknowledged.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -51,6 +51,11 @@ impl SqliteReaders {
             path,
             idle: Mutex::new(Vec::new()),
         }))
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// The post with this public id.

@@ -11,6 +11,7 @@ mod admin;
 mod api_keys;
 mod authorize;
 mod blog_api;
+mod checkpoint;
 mod cli;
 mod cli_manage;
 mod client_auth;
