@@ -58,40 +58,50 @@ pub struct Issue<'a> {
     pub id_token: Option<IdTokenRequest<'a>>,
 }
 
-/// Issues the tokens a grant decided on: the refresh token row first (it
-/// remembers the sign-in), then the access token, then the ID token.
+/// Issues the tokens a grant decided on: the refresh token row (it
+/// remembers the sign-in), then the access token and the ID token.
 pub async fn issue(
     state: &AppState,
     db: &impl ConnectionTrait,
     issue: Issue<'_>,
     now: DateTime<Utc>,
 ) -> Result<TokenResponse, TokenError> {
-    let refresh_token = match issue.refresh_scopes {
-        None => None,
-        Some(scopes) => {
-            let token = generate_token(TokenKind::RefreshToken);
-            let ttl = state.settings.refresh_token_ttl;
-            store::refresh_tokens::insert(
-                db,
-                entity::refresh_token::Model {
-                    token_hash: lookup_hash(token.secret()),
-                    grant_id: issue.grant_id,
-                    client_id: issue.client_id.to_owned(),
-                    user_id: issue.user_id,
-                    scopes: scopes.to_string(),
-                    created_at: now,
-                    expires_at: now + ttl,
-                    used_at: None,
-                    revoked_at: None,
-                    session_hash: issue.sign_in.session_hash.map(str::to_owned),
-                    auth_time: issue.sign_in.auth_time,
-                    sid: issue.sign_in.sid.map(str::to_owned),
-                },
-            )
-            .await?;
-            Some(token.secret().to_owned())
-        }
-    };
+    let minted = mint(state, issue, now)?;
+    if let Some(row) = minted.refresh_row {
+        store::refresh_tokens::insert(db, row).await?;
+    }
+    Ok(minted.response)
+}
+
+/// Tokens made but not yet stored: the response may go out only once
+/// `refresh_row` is written.
+pub struct Minted {
+    pub response: TokenResponse,
+    pub refresh_row: Option<entity::refresh_token::Model>,
+}
+
+/// Makes the tokens a grant decided on, without touching the database, so
+/// that a grant can store the refresh token in the same round trip as its
+/// own write.
+pub fn mint(state: &AppState, issue: Issue<'_>, now: DateTime<Utc>) -> Result<Minted, TokenError> {
+    let refresh = issue.refresh_scopes.map(|scopes| {
+        let token = generate_token(TokenKind::RefreshToken);
+        let row = entity::refresh_token::Model {
+            token_hash: lookup_hash(token.secret()),
+            grant_id: issue.grant_id,
+            client_id: issue.client_id.to_owned(),
+            user_id: issue.user_id,
+            scopes: scopes.to_string(),
+            created_at: now,
+            expires_at: now + state.settings.refresh_token_ttl,
+            used_at: None,
+            revoked_at: None,
+            session_hash: issue.sign_in.session_hash.map(str::to_owned),
+            auth_time: issue.sign_in.auth_time,
+            sid: issue.sign_in.sid.map(str::to_owned),
+        };
+        (token.secret().to_owned(), row)
+    });
     let access = access_token::issue(
         &state.auth,
         &issue.subject,
@@ -122,13 +132,17 @@ pub async fn issue(
             Some(token)
         }
     };
-    Ok(TokenResponse {
-        access_token: access.token,
-        token_type: "Bearer",
-        expires_in: (access.expires_at - now).num_seconds(),
-        refresh_token,
-        scope: issue.scopes.to_string(),
-        id_token,
+    let (refresh_token, refresh_row) = refresh.unzip();
+    Ok(Minted {
+        response: TokenResponse {
+            access_token: access.token,
+            token_type: "Bearer",
+            expires_in: (access.expires_at - now).num_seconds(),
+            refresh_token,
+            scope: issue.scopes.to_string(),
+            id_token,
+        },
+        refresh_row,
     })
 }
 

@@ -93,11 +93,9 @@ pub async fn exchange(
     let scopes =
         ScopeSet::parse(&stored.scopes).map_err(|e| TokenError::server(anyhow::anyhow!(e)))?;
 
-    // Tokens first, then the code: the refresh token row exists before the
-    // code is spent, and is handed out only if this request wins. A loser's
-    // tokens die with the grant it revokes, and a crash in between leaves
-    // a refresh token nobody has seen. Two round trips, where a
-    // transaction would take four.
+    // Tokens first, then the code: the refresh token row is written with
+    // the redemption, and handed out only if this request wins. A loser's
+    // tokens die with the grant it revokes.
     let sign_in = SignIn {
         session_hash: stored.session_hash.as_deref(),
         auth_time: stored.auth_time,
@@ -111,9 +109,8 @@ pub async fn exchange(
         auth_time: sign_in.auth_time,
         sid: sign_in.sid,
     });
-    let response = issue::issue(
+    let minted = issue::mint(
         state,
-        &state.db,
         Issue {
             subject: Subject::User {
                 id: user.id,
@@ -128,15 +125,14 @@ pub async fn exchange(
             id_token,
         },
         now,
-    )
-    .await?;
+    )?;
     // One conditional UPDATE: of any number of concurrent redemptions,
     // exactly one wins (and none once logout expired the code).
-    if !store::codes::redeem(&state.db, &code_hash, now).await? {
+    if !store::codes::redeem_storing(&state.db, &code_hash, now, minted.refresh_row).await? {
         return Err(replayed(state, stored.grant_id).await);
     }
     info!(grant_id = %stored.grant_id, "authorization code redeemed");
-    Ok(response)
+    Ok(minted.response)
 }
 
 /// RFC 6749 §4.1.2: "If an authorization code is used more than once, the

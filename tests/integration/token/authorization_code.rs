@@ -285,4 +285,13 @@ async fn of_twenty_concurrent_redemptions_of_one_code_exactly_one_succeeds() {
     for (status, body) in answers.iter().filter(|(status, _)| *status != 200) {
         assert_oauth_error(*status, body, 400, "invalid_grant");
     }
+    // Whatever refresh tokens the racing requests stored, the replays
+    // revoked the grant: none is live, the winner's included.
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let live = entity::refresh_token::Entity::find()
+        .filter(entity::refresh_token::Column::RevokedAt.is_null())
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(live, 0, "no refresh token of the replayed code stays live");
 }
