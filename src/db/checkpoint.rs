@@ -8,7 +8,7 @@
 //! pool's connection never checkpoints; a thread of its own does, passively
 //! (never blocking the writer or a reader), every [`EVERY`].
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -42,7 +42,7 @@ impl Checkpointer {
     }
 }
 
-fn run(path: &PathBuf, alive: &Weak<()>) {
+fn run(path: &Path, alive: &Weak<()>) {
     let mut conn: Option<Connection> = None;
     let mut warned = false;
     while alive.strong_count() > 0 {

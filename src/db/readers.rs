@@ -4,9 +4,10 @@
 //! hand-off there and back per query, and every read queued behind the
 //! writes. A read of one row by key from a WAL database takes microseconds
 //! from the page cache, less than the hand-off, so the hottest reads
-//! (a post by id) go through read-only connections of their own, used
-//! inline. WAL lets them read the last committed state while the writer
-//! writes, so a response never sees less than an earlier one acknowledged.
+//! (a post by id; the browser session and the authorization code of every
+//! code flow) go through read-only connections of their own, used inline.
+//! WAL lets them read the last committed state while the writer writes,
+//! so a response never sees less than an earlier one acknowledged.
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;

@@ -58,8 +58,8 @@ pub struct Issue<'a> {
     pub id_token: Option<IdTokenRequest<'a>>,
 }
 
-/// Issues the tokens a grant decided on: the refresh token row (it
-/// remembers the sign-in), then the access token and the ID token.
+/// Issues the tokens a grant decided on ([`mint`]) and stores the refresh
+/// token row (it remembers the sign-in) before they can go out.
 pub async fn issue(
     state: &AppState,
     db: &impl ConnectionTrait,

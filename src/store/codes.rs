@@ -85,8 +85,8 @@ pub async fn redeem_storing(
     }
     let insert = super::refresh_tokens::insert_query(refresh).build(backend);
     let update = redeem_query(code_hash, now).build(backend);
-    // Anonymous `?` parameters: SQLite numbers them on through both
-    // statements, so the values simply follow one another.
+    // Anonymous `?` parameters: sqlx binds them in order across the
+    // statements it runs, so the values simply follow one another.
     let sql = format!("{}; {}", insert.sql, update.sql);
     let values = [insert.values, update.values]
         .into_iter()

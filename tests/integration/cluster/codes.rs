@@ -4,24 +4,31 @@
 
 use futures_util::future::join_all;
 use oauth2::basic::BasicErrorResponseType;
-use oauth2::{PkceCodeVerifier, TokenResponse};
+use oauth2::{AuthorizationCode, PkceCodeVerifier, TokenResponse};
 
 use super::{Cluster, error_code, name};
-use crate::helpers::oauth::ClientSpec;
+use crate::helpers::oauth::{ClientSpec, TestClientApp};
 
 /// Redemptions of one code sent at once, spread over the instances.
 const RACERS: usize = 20;
 
-#[tokio::test]
-async fn a_code_issued_by_one_instance_is_redeemed_at_another_exactly_once() {
-    // Arrange: the oauth2 crate starts the flow at A, where alice signs in.
-    let cluster = Cluster::start().await;
+/// A new client, and alice's code for it from instance A, got through the
+/// oauth2 crate, with its PKCE verifier.
+async fn code_issued_at_a(cluster: &Cluster) -> (TestClientApp, AuthorizationCode, String) {
     let alice = cluster.setup.user("alice").await;
     let registered = cluster.setup.oauth_client(ClientSpec::default()).await;
     let at_a = cluster.oauth2_client(0, &registered);
     let (code, verifier) = cluster
         .authorize_with_oauth2(0, &at_a, &alice, "blog:read")
         .await;
+    (registered, code, verifier)
+}
+
+#[tokio::test]
+async fn a_code_issued_by_one_instance_is_redeemed_at_another_exactly_once() {
+    // Arrange: the oauth2 crate starts the flow at A, where alice signs in.
+    let cluster = Cluster::start().await;
+    let (registered, code, verifier) = code_issued_at_a(&cluster).await;
     let http = super::http();
 
     // Act: B redeems it.
@@ -64,12 +71,7 @@ async fn a_code_issued_by_one_instance_is_redeemed_at_another_exactly_once() {
 async fn of_20_redemptions_of_one_code_racing_across_the_instances_exactly_one_succeeds() {
     // Arrange
     let cluster = Cluster::start().await;
-    let alice = cluster.setup.user("alice").await;
-    let registered = cluster.setup.oauth_client(ClientSpec::default()).await;
-    let at_a = cluster.oauth2_client(0, &registered);
-    let (code, verifier) = cluster
-        .authorize_with_oauth2(0, &at_a, &alice, "blog:read")
-        .await;
+    let (registered, code, verifier) = code_issued_at_a(&cluster).await;
     let http = super::http();
     let clients: Vec<_> = (0..RACERS)
         .map(|k| cluster.oauth2_client(k % cluster.size(), &registered))

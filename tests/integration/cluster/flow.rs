@@ -11,7 +11,8 @@ use serde_json::Value;
 use super::{Cluster, browser, send};
 use crate::helpers::TestUser;
 use crate::helpers::browser::Page;
-use crate::helpers::oauth::{CHALLENGE, REDIRECT_URI, TestClientApp, VERIFIER};
+pub use crate::helpers::oauth::authorize_path;
+use crate::helpers::oauth::{REDIRECT_URI, TestClientApp, VERIFIER};
 
 /// A `BasicClient` with authorize and token URLs.
 pub type OAuthClient =
@@ -20,7 +21,7 @@ pub type OAuthClient =
 impl Cluster {
     /// Signs `user` in at instance `i` in `browser` (unless signed in
     /// already) and allows consent if asked; returns the code, made with
-    /// [`CHALLENGE`].
+    /// [`crate::helpers::oauth::CHALLENGE`].
     pub async fn code_at(
         &self,
         i: usize,
@@ -145,20 +146,6 @@ impl RedirectParams {
     fn code(&self) -> String {
         self.0.get("code").expect("a code in the redirect").clone()
     }
-}
-
-/// An authorization request with PKCE ([`CHALLENGE`]) and `state=xyz`.
-pub fn authorize_path(client_id: &str, redirect_uri: &str, scope: &str) -> String {
-    let query = url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("response_type", "code")
-        .append_pair("client_id", client_id)
-        .append_pair("redirect_uri", redirect_uri)
-        .append_pair("scope", scope)
-        .append_pair("state", "xyz")
-        .append_pair("code_challenge", CHALLENGE)
-        .append_pair("code_challenge_method", "S256")
-        .finish();
-    format!("/oauth/authorize?{query}")
 }
 
 /// Posts `page`'s form with its CSRF field and `fields`.

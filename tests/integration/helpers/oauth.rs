@@ -190,16 +190,7 @@ impl TestApp {
 
     /// The authorize URL for `client` with PKCE (S256) and `state=xyz`.
     pub fn authorize_path(&self, client: &TestClientApp, scope: &str) -> String {
-        let query = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("response_type", "code")
-            .append_pair("client_id", &client.client_id)
-            .append_pair("redirect_uri", REDIRECT_URI)
-            .append_pair("scope", scope)
-            .append_pair("state", "xyz")
-            .append_pair("code_challenge", CHALLENGE)
-            .append_pair("code_challenge_method", "S256")
-            .finish();
-        format!("/oauth/authorize?{query}")
+        authorize_path(&client.client_id, REDIRECT_URI, scope)
     }
 
     /// Logs `user` in, allows consent if asked, and returns the code.
@@ -245,4 +236,18 @@ impl TestApp {
         assert_eq!(status, 200, "{body}");
         body
     }
+}
+
+/// An authorization request with PKCE ([`CHALLENGE`]) and `state=xyz`.
+pub fn authorize_path(client_id: &str, redirect_uri: &str, scope: &str) -> String {
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("response_type", "code")
+        .append_pair("client_id", client_id)
+        .append_pair("redirect_uri", redirect_uri)
+        .append_pair("scope", scope)
+        .append_pair("state", "xyz")
+        .append_pair("code_challenge", CHALLENGE)
+        .append_pair("code_challenge_method", "S256")
+        .finish();
+    format!("/oauth/authorize?{query}")
 }
