@@ -63,3 +63,41 @@ async fn on_sqlite_a_thread_of_its_own_checkpoints_the_wal() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// Under writes that never pause, a passive checkpoint never finds the WAL
+/// all copied, and SQLite starts the WAL over only then: the thread must
+/// force the restart, or the WAL grows as long as the writes go on.
+#[test]
+fn under_steady_writes_the_wal_is_started_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("steady.db");
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.busy_timeout(Duration::from_secs(5)).unwrap();
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+         PRAGMA wal_autocheckpoint = 0; CREATE TABLE scratch (v BLOB);",
+    )
+    .unwrap();
+    let _checkpointer =
+        tollgate::db::checkpoint::Checkpointer::start_thread(path.clone(), 256).unwrap();
+
+    // About 5 pages a commit, 2,000 commits: some 40 MB through the WAL,
+    // at most ~10 MB of it between two checkpoints.
+    let blob = vec![7u8; 16 * 1024];
+    for i in 0..2_000 {
+        conn.execute("INSERT INTO scratch (v) VALUES (?1)", [&blob])
+            .unwrap();
+        if i % 100 == 0 {
+            // Keep the table small, so the WAL is what grows.
+            conn.execute("DELETE FROM scratch", []).unwrap();
+        }
+        std::thread::sleep(Duration::from_micros(500));
+    }
+    let wal = std::fs::metadata(dir.path().join("steady.db-wal"))
+        .unwrap()
+        .len();
+    assert!(
+        wal < 24 << 20,
+        "the WAL grew to {wal} bytes: it was never started over"
+    );
+}
