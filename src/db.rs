@@ -1,6 +1,7 @@
 pub mod checkpoint;
 mod diagnose;
 pub mod readers;
+pub mod writer;
 
 use std::time::Duration;
 

@@ -16,6 +16,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::checkpoint::Checkpointer;
 use crate::db::readers::SqliteReaders;
+use crate::db::writer::SqliteWriter;
 use crate::domain::{Client, ScopeSet};
 use crate::metrics::Metrics;
 use crate::origins::PublicClientOrigins;
@@ -60,6 +61,9 @@ pub struct AppState {
     pub readers: Option<Arc<SqliteReaders>>,
     /// Checkpoints the SQLite WAL off the write path while the state lives.
     pub checkpointer: Option<Arc<Checkpointer>>,
+    /// Group commit of the code flow's writes on SQLite (see
+    /// `db::writer`); none on PostgreSQL.
+    pub writer: Option<Arc<SqliteWriter>>,
 }
 
 /// How long a cached client or consent is kept. A change, here or
@@ -96,6 +100,10 @@ impl AppState {
             Some(r) => Some(Arc::new(
                 Checkpointer::start(&db, r.path().to_path_buf()).await?,
             )),
+            None => None,
+        };
+        let writer = match &readers {
+            Some(r) => Some(Arc::new(SqliteWriter::start(r.path())?)),
             None => None,
         };
         let settings = Arc::new(settings);
@@ -138,6 +146,7 @@ impl AppState {
             instance_id: format!("{}:{}", std::process::id(), uuid::Uuid::new_v4().simple()).into(),
             readers,
             checkpointer,
+            writer,
         })
     }
 

@@ -26,6 +26,7 @@ mod discovery;
 mod errors_api;
 mod errors_cli;
 mod explorer;
+mod group_commit;
 mod headers;
 mod housekeeping;
 mod inline_reads;

@@ -128,7 +128,17 @@ pub async fn exchange(
     )?;
     // One conditional UPDATE: of any number of concurrent redemptions,
     // exactly one wins (and none once logout expired the code).
-    if !store::codes::redeem_storing(&state.db, &code_hash, now, minted.refresh_row).await? {
+    let won = match &state.writer {
+        Some(writer) => {
+            writer
+                .redeem_code(code_hash, now, minted.refresh_row)
+                .await?
+        }
+        None => {
+            store::codes::redeem_storing(&state.db, &code_hash, now, minted.refresh_row).await?
+        }
+    };
+    if !won {
         return Err(replayed(state, stored.grant_id).await);
     }
     info!(grant_id = %stored.grant_id, "authorization code redeemed");

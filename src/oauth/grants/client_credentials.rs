@@ -36,7 +36,7 @@ pub async fn exchange(
             client_id: client.id(),
             scopes: &scopes,
             refresh_scopes: None,
-            grant_id: Uuid::new_v4(),
+            grant_id: Uuid::now_v7(),
             sign_in: SignIn::default(),
             id_token: None,
         },

@@ -99,7 +99,7 @@ pub async fn exchange(
             client_id: client.id(),
             scopes: &scopes,
             refresh_scopes: client.may_use(GrantType::RefreshToken).then_some(&scopes),
-            grant_id: Uuid::new_v4(),
+            grant_id: Uuid::now_v7(),
             sign_in,
             id_token,
         },

@@ -58,6 +58,18 @@ impl TestApp {
         Self::start(dir, database_url, settings).await
     }
 
+    /// The app on a SQLite file in either lane: for what only SQLite has.
+    pub async fn spawn_sqlite() -> Self {
+        LazyLock::force(&TRACING);
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database_url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("tollgate.db").display()
+        );
+        let settings = Settings::for_tests(&database_url);
+        Self::start(dir, database_url, settings).await
+    }
+
     pub(crate) async fn start(dir: TempDir, database_url: String, settings: Settings) -> Self {
         let db = tollgate::db::open(&database_url)
             .await
