@@ -83,6 +83,7 @@ impl AppState {
         settings: Settings,
         clock: Clock,
     ) -> Result<Self, KeyError> {
+        crate::secrets::signing_keys::provider::install();
         let now = clock.now();
         let keys = Arc::new(
             SigningKeys::init(

@@ -65,6 +65,7 @@ use crate::store;
 
 mod at_rest;
 mod material;
+pub mod provider;
 
 /// The kinds of key kept current, one of each: ES256 signs access tokens
 /// (and the ID tokens of clients registered for it), RS256 signs ID tokens
