@@ -31,6 +31,9 @@ macro_rules! user_columns {
 /// Each holds its own page cache.
 const MAX_IDLE: usize = 8;
 
+/// How much of the database file a reader maps (SQLite's `mmap_size`).
+const MMAP_BYTES: i64 = 256 << 20;
+
 pub struct SqliteReaders {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
@@ -191,6 +194,9 @@ impl SqliteReaders {
         // The writer may hold the lock a moment (a checkpoint); wait rather
         // than fail the read.
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // A read after another connection's commit starts from an empty
+        // page cache; mapped, the file's pages cost no copy to read again.
+        conn.pragma_update(None, "mmap_size", MMAP_BYTES)?;
         Ok(conn)
     }
 }
