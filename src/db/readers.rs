@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use chrono::{DateTime, Utc};
+use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use sea_orm::DbErr;
 use sea_orm::sqlx::sqlite::SqliteConnectOptions;
@@ -78,8 +80,8 @@ impl SqliteReaders {
                     published: row.get(4)?,
                     author: row.get(5)?,
                     author_sub: row.get(6)?,
-                    created_at: row.get(7)?,
-                    updated_at: row.get(8)?,
+                    created_at: time_at(row, 7)?,
+                    updated_at: time_at(row, 8)?,
                 })
             })
             .optional()
@@ -104,12 +106,12 @@ impl SqliteReaders {
                     id_hash: row.get(0)?,
                     user_id: row.get(1)?,
                     csrf_token: row.get(2)?,
-                    created_at: row.get(3)?,
-                    expires_at: row.get(4)?,
+                    created_at: time_at(row, 3)?,
+                    expires_at: time_at(row, 4)?,
                     sid: row.get(5)?,
-                    auth_time: row.get(6)?,
+                    auth_time: time_at(row, 6)?,
                     user_agent: row.get(7)?,
-                    last_seen_at: row.get(8)?,
+                    last_seen_at: time_at(row, 8)?,
                 };
                 Ok((session, user_at(row, 9)?))
             })
@@ -146,12 +148,12 @@ impl SqliteReaders {
                     redirect_uri: row.get(4)?,
                     code_challenge: row.get(5)?,
                     scopes: row.get(6)?,
-                    created_at: row.get(7)?,
-                    expires_at: row.get(8)?,
-                    redeemed_at: row.get(9)?,
+                    created_at: time_at(row, 7)?,
+                    expires_at: time_at(row, 8)?,
+                    redeemed_at: optional_time_at(row, 9)?,
                     session_hash: row.get(10)?,
                     nonce: row.get(11)?,
-                    auth_time: row.get(12)?,
+                    auth_time: optional_time_at(row, 12)?,
                     sid: row.get(13)?,
                 };
                 // No user row: every column of the join is NULL.
@@ -217,17 +219,36 @@ pub async fn inline_or<T>(
     pooled.await
 }
 
+/// A stored time. sqlx writes RFC 3339 text, which chrono's RFC 3339
+/// parser reads several times faster than rusqlite's general format
+/// parser (2% of the core on a post read); anything else goes to that.
+fn time_at(row: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<DateTime<Utc>> {
+    if let ValueRef::Text(text) = row.get_ref(at)?
+        && let Ok(parsed) = DateTime::parse_from_rfc3339(&String::from_utf8_lossy(text))
+    {
+        return Ok(parsed.with_timezone(&Utc));
+    }
+    row.get(at)
+}
+
+fn optional_time_at(row: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Option<DateTime<Utc>>> {
+    match row.get_ref(at)? {
+        ValueRef::Null => Ok(None),
+        _ => time_at(row, at).map(Some),
+    }
+}
+
 /// The user whose columns start at `at`, in the order of `entity::user`.
 fn user_at(row: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<entity::user::Model> {
     Ok(entity::user::Model {
         id: row.get(at)?,
         username: row.get(at + 1)?,
         password_hash: row.get(at + 2)?,
-        created_at: row.get(at + 3)?,
+        created_at: time_at(row, at + 3)?,
         name: row.get(at + 4)?,
         email: row.get(at + 5)?,
         email_verified: row.get(at + 6)?,
-        updated_at: row.get(at + 7)?,
-        disabled_at: row.get(at + 8)?,
+        updated_at: time_at(row, at + 7)?,
+        disabled_at: optional_time_at(row, at + 8)?,
     })
 }
