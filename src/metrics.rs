@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry,
+    TextEncoder,
 };
 
 /// Declares [`SecurityEvent`] with its label values and the list of all
@@ -104,6 +105,34 @@ pub struct Metrics {
     deleted: IntCounterVec,
     housekeeping_runs: IntCounterVec,
     backchannel: IntCounterVec,
+    group_commits: WriterCounts,
+}
+
+/// What the SQLite writer (`db::writer`) has committed: its transactions
+/// and the writes in them, whose ratio is the mean batch.
+#[derive(Clone)]
+pub struct WriterCounts {
+    pub batches: IntCounter,
+    pub writes: IntCounter,
+}
+
+impl WriterCounts {
+    /// Counters registered nowhere, for a writer of its own (tests).
+    #[allow(clippy::expect_used)] // constant, valid metric definitions
+    pub fn unregistered() -> Self {
+        Self {
+            batches: IntCounter::new(
+                "tollgate_sqlite_group_commits_total",
+                "Transactions the SQLite writer committed, one per batch of writes",
+            )
+            .expect("valid counter"),
+            writes: IntCounter::new(
+                "tollgate_sqlite_group_commit_writes_total",
+                "Writes the SQLite writer ran in those transactions",
+            )
+            .expect("valid counter"),
+        }
+    }
 }
 
 impl Metrics {
@@ -211,6 +240,13 @@ impl Metrics {
                 prometheus::process_collector::ProcessCollector::for_self(),
             ))
             .expect("registered once");
+        let group_commits = WriterCounts::unregistered();
+        registry
+            .register(Box::new(group_commits.batches.clone()))
+            .expect("registered once");
+        registry
+            .register(Box::new(group_commits.writes.clone()))
+            .expect("registered once");
         Self {
             registry,
             requests,
@@ -219,7 +255,13 @@ impl Metrics {
             deleted,
             housekeeping_runs,
             backchannel,
+            group_commits,
         }
+    }
+
+    /// The counters the SQLite writer adds to.
+    pub fn writer_counts(&self) -> WriterCounts {
+        self.group_commits.clone()
     }
 
     /// Counts `tokens` back-channel logout tokens that ended as `outcome`.

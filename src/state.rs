@@ -103,8 +103,12 @@ impl AppState {
             )),
             None => None,
         };
+        let metrics = Arc::new(Metrics::new());
         let writer = match &readers {
-            Some(r) => Some(Arc::new(SqliteWriter::start(r.path())?)),
+            Some(r) => Some(Arc::new(SqliteWriter::start(
+                r.path(),
+                metrics.writer_counts(),
+            )?)),
             None => None,
         };
         let settings = Arc::new(settings);
@@ -115,7 +119,6 @@ impl AppState {
             keys.clone(),
             denylist.clone(),
         ));
-        let metrics = Arc::new(Metrics::new());
         let backchannel = Arc::new(Backchannel::start(
             db.clone(),
             settings.clone(),

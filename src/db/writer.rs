@@ -13,14 +13,14 @@
 //! each other on SQLite's one write lock (its busy timeout).
 
 use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OpenFlags, params};
 use sea_orm::DbErr;
 use tokio::sync::{mpsc, oneshot};
+
+use crate::metrics::WriterCounts;
 
 /// Writes waiting for the writer; a request beyond them waits to enqueue.
 pub const QUEUE: usize = 1024;
@@ -29,33 +29,24 @@ pub const MAX_BATCH: usize = 256;
 
 pub struct SqliteWriter {
     jobs: mpsc::Sender<Box<dyn Job>>,
-    counts: Arc<Counts>,
-}
-
-/// What the writer has done so far.
-#[derive(Debug, Default)]
-pub struct Counts {
-    /// Transactions committed (or rolled back), one per batch.
-    pub batches: AtomicU64,
-    /// Writes run in them.
-    pub writes: AtomicU64,
+    counts: WriterCounts,
 }
 
 impl SqliteWriter {
     /// Opens a write connection to the SQLite file at `path` and starts
     /// the thread that owns it. The thread ends when the writer is dropped
-    /// and the queue has drained.
-    pub fn start(path: &Path) -> Result<Self, DbErr> {
-        Self::start_with(path, QUEUE)
+    /// and the queue has drained. It counts its batches and writes in
+    /// `counts`.
+    pub fn start(path: &Path, counts: WriterCounts) -> Result<Self, DbErr> {
+        Self::start_with(path, QUEUE, counts)
     }
 
     /// As [`start`](Self::start), with a queue of `capacity` writes.
-    pub fn start_with(path: &Path, capacity: usize) -> Result<Self, DbErr> {
+    pub fn start_with(path: &Path, capacity: usize, counts: WriterCounts) -> Result<Self, DbErr> {
         let conn = open(path).map_err(|e| {
             DbErr::Custom(format!("cannot open {} for writing: {e}", path.display()))
         })?;
         let (jobs, queue) = mpsc::channel(capacity);
-        let counts = Arc::new(Counts::default());
         let counted = counts.clone();
         std::thread::Builder::new()
             .name("sqlite-writer".to_owned())
@@ -70,7 +61,7 @@ impl SqliteWriter {
     }
 
     /// Batches and writes so far.
-    pub fn counts(&self) -> &Counts {
+    pub fn counts(&self) -> &WriterCounts {
         &self.counts
     }
 
@@ -242,7 +233,7 @@ where
     }
 }
 
-fn run(conn: Connection, mut queue: mpsc::Receiver<Box<dyn Job>>, counts: &Counts) {
+fn run(conn: Connection, mut queue: mpsc::Receiver<Box<dyn Job>>, counts: &WriterCounts) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = queue.blocking_recv() {
         batch.push(first);
@@ -259,10 +250,8 @@ fn run(conn: Connection, mut queue: mpsc::Receiver<Box<dyn Job>>, counts: &Count
             }
         }
         let committed = commit(&conn, &mut batch);
-        counts.batches.fetch_add(1, Ordering::Relaxed);
-        counts
-            .writes
-            .fetch_add(batch.len() as u64, Ordering::Relaxed);
+        counts.batches.inc();
+        counts.writes.inc_by(batch.len() as u64);
         for job in batch.drain(..) {
             job.finish(committed.as_ref().map(|_| ()));
         }

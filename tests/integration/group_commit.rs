@@ -11,6 +11,7 @@ use entity::{authorization_code, refresh_token};
 use rusqlite::params;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use tollgate::db::writer::SqliteWriter;
+use tollgate::metrics::WriterCounts;
 use tollgate::secrets::lookup_hash;
 use tollgate::store;
 use uuid::Uuid;
@@ -46,7 +47,7 @@ impl Fixture {
     /// test's alone.
     fn writer(&self, capacity: usize) -> SqliteWriter {
         let path = self.app.state.readers.as_ref().expect("SQLite").path();
-        SqliteWriter::start_with(path, capacity).expect("writer")
+        SqliteWriter::start_with(path, capacity, WriterCounts::unregistered()).expect("writer")
     }
 
     fn code(&self, hash: &str, now: DateTime<Utc>) -> authorization_code::Model {
@@ -215,16 +216,20 @@ async fn a_code_flow_goes_through_the_writer() {
         username: "alice".to_owned(),
         password: "alice-password".to_owned(),
     };
-    let before = writer
-        .counts()
-        .writes
-        .load(std::sync::atomic::Ordering::Relaxed);
+    let before = writer.counts().writes.get();
     let tokens = f.app.tokens_for(&user, &client, "blog:read").await;
-    let after = writer
-        .counts()
-        .writes
-        .load(std::sync::atomic::Ordering::Relaxed);
+    let after = writer.counts().writes.get();
     assert_eq!(after - before, 2, "the code's insert and its redemption");
+    // Operators see the same counts.
+    let metrics = f.app.state.metrics.render().unwrap();
+    assert!(
+        metrics.contains(&format!(
+            "tollgate_sqlite_group_commit_writes_total {after}\n"
+        )),
+        "{metrics}"
+    );
+    let batches = writer.counts().batches.get();
+    assert!(metrics.contains(&format!("tollgate_sqlite_group_commits_total {batches}\n")));
     let refresh = tokens["refresh_token"].as_str().expect("a refresh token");
     let stored = store::refresh_tokens::find(&f.app.state.db, &lookup_hash(refresh))
         .await
@@ -248,11 +253,8 @@ async fn concurrent_writes_share_commits_and_all_land() {
     }
     assert_eq!(f.count_codes("many-%").await, 200, "every write landed");
     let counts = writer.counts();
-    let batches = counts.batches.load(std::sync::atomic::Ordering::Relaxed);
-    assert_eq!(
-        counts.writes.load(std::sync::atomic::Ordering::Relaxed),
-        200
-    );
+    let batches = counts.batches.get();
+    assert_eq!(counts.writes.get(), 200);
     assert!(
         batches < 200,
         "writes queued while a batch committed share the next commit ({batches} batches)"
@@ -353,7 +355,7 @@ async fn a_failing_write_in_a_batch_undoes_only_itself() {
     assert_eq!(f.count_codes("batch-c").await, 1);
     let counts = writer.counts();
     assert_eq!(
-        counts.batches.load(std::sync::atomic::Ordering::Relaxed),
+        counts.batches.get(),
         2,
         "the holding write, then the three in one transaction"
     );
