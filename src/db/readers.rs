@@ -45,12 +45,14 @@ impl SqliteReaders {
     /// Readers for the SQLite file of `url`; none for PostgreSQL or an
     /// in-memory database, which another connection cannot see.
     pub fn for_url(url: &str) -> Option<Arc<Self>> {
-        if !url.starts_with("sqlite:") || url.contains("mode=memory") {
+        if !url.starts_with("sqlite:") || url.contains("mode=memory") || url.contains(":memory:") {
             return None;
         }
         let opts = SqliteConnectOptions::from_str(url).ok()?;
         let path = opts.get_filename().to_path_buf();
-        if path.as_os_str().is_empty() || path.as_os_str() == ":memory:" {
+        // sqlx names an in-memory database `file:sqlx-in-memory-N`.
+        let name = path.to_string_lossy();
+        if name.is_empty() || name == ":memory:" || name.starts_with("file:sqlx-in-memory") {
             return None;
         }
         Some(Arc::new(Self {

@@ -93,6 +93,19 @@ impl Fixture {
              typeof(grant_id) || hex(grant_id) || typeof(user_id) || hex(user_id) \
              FROM {table} WHERE {key} = ?"
         );
+        self.first(&sql, hash).await
+    }
+
+    async fn count_codes(&self, like: &str) -> i64 {
+        self.first(
+            "SELECT COUNT(*) FROM authorization_codes WHERE code_hash LIKE ?",
+            like,
+        )
+        .await
+    }
+
+    /// The first column of the one row `sql` finds for `param`.
+    async fn first<T: sea_orm::TryGetable>(&self, sql: &str, param: &str) -> T {
         let row = self
             .app
             .state
@@ -100,27 +113,11 @@ impl Fixture {
             .query_one_raw(Statement::from_sql_and_values(
                 DbBackend::Sqlite,
                 sql,
-                [hash.into()],
+                [param.into()],
             ))
             .await
             .unwrap()
-            .unwrap_or_else(|| panic!("{hash} is in {table}"));
-        row.try_get_by_index(0).unwrap()
-    }
-
-    async fn count_codes(&self, like: &str) -> i64 {
-        let row = self
-            .app
-            .state
-            .db
-            .query_one_raw(Statement::from_sql_and_values(
-                DbBackend::Sqlite,
-                "SELECT COUNT(*) FROM authorization_codes WHERE code_hash LIKE ?",
-                [like.into()],
-            ))
-            .await
-            .unwrap()
-            .expect("a row");
+            .unwrap_or_else(|| panic!("a row for {param}"));
         row.try_get_by_index(0).unwrap()
     }
 }
@@ -395,4 +392,22 @@ async fn the_queue_holds_no_more_than_its_capacity() {
         2,
         "only the two queued writes ran"
     );
+}
+
+/// An in-memory database has no file for another connection to open: no
+/// readers and no writer, and the server still starts.
+#[tokio::test]
+async fn an_in_memory_database_has_no_writer_and_still_starts() {
+    for url in ["sqlite::memory:", "sqlite://tollgate?mode=memory"] {
+        let db = tollgate::db::open(url).await.expect("open");
+        let state = tollgate::state::AppState::build(
+            db,
+            tollgate::Settings::for_tests(url),
+            tollgate::clock::Clock::default(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{url}: {e}"));
+        assert!(state.readers.is_none(), "{url}");
+        assert!(state.writer.is_none(), "{url}");
+    }
 }
