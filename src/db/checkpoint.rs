@@ -14,7 +14,9 @@
 //! frame is always new (measured: 1.5 GB in 20 s of code flows). So once
 //! the WAL holds more than [`RESTART_FRAMES`], the thread checkpoints with
 //! RESTART, which holds off writers for the few frames the passive pass
-//! left (a millisecond or two) so that the next write starts the WAL over.
+//! left (and its two syncs) so that the next write starts the WAL over;
+//! it waits at most [`RESTART_WAIT`] for them, and after a RESTART that
+//! could not finish the thread leaves writers alone for a second.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Weak};
@@ -31,6 +33,15 @@ const EVERY: Duration = Duration::from_millis(250);
 /// WAL frames (pages, 4 KiB by default) beyond which the WAL is started
 /// over: it stays near this size, plus what is written in [`EVERY`].
 pub const RESTART_FRAMES: i64 = 16_384;
+
+/// How long a RESTART waits for the writer and readers before it gives up
+/// until a later round.
+const RESTART_WAIT: Duration = Duration::from_millis(100);
+
+/// Rounds a RESTART is not tried again after one that could not finish
+/// (a reader held on to the WAL), so that writers are not held off round
+/// after round.
+const BACK_OFF_ROUNDS: u32 = 4;
 
 /// Checkpoints while it lives; the thread ends within [`EVERY`] of its drop.
 pub struct Checkpointer {
@@ -63,21 +74,31 @@ impl Checkpointer {
 fn run(path: &Path, restart_frames: i64, alive: &Weak<()>) {
     let mut conn: Option<Connection> = None;
     let mut warned = false;
+    // Rounds left before a RESTART may be tried again.
+    let mut backing_off = 0;
     while alive.strong_count() > 0 {
         std::thread::sleep(EVERY);
+        let restart_at = if backing_off > 0 {
+            backing_off -= 1;
+            i64::MAX
+        } else {
+            restart_frames
+        };
         let result = match &conn {
-            Some(c) => checkpoint(c, restart_frames),
+            Some(c) => checkpoint(c, restart_at),
             None => {
                 Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE).and_then(|c| {
-                    c.busy_timeout(Duration::from_secs(1))?;
-                    checkpoint(&c, restart_frames)?;
+                    // RESTART holds off writers while it waits: briefly.
+                    c.busy_timeout(RESTART_WAIT)?;
+                    let done = checkpoint(&c, restart_at)?;
                     conn = Some(c);
-                    Ok(())
+                    Ok(done)
                 })
             }
         };
         match result {
-            Ok(()) => warned = false,
+            Ok(Restart::Blocked) => backing_off = BACK_OFF_ROUNDS,
+            Ok(Restart::Done | Restart::NotNeeded) => warned = false,
             Err(e) => {
                 // Once per outage, not four times a second.
                 if !warned {
@@ -90,11 +111,23 @@ fn run(path: &Path, restart_frames: i64, alive: &Weak<()>) {
     }
 }
 
-fn checkpoint(conn: &Connection, restart_frames: i64) -> rusqlite::Result<()> {
-    // The row: (whether it was blocked, frames in the WAL, frames copied).
+enum Restart {
+    NotNeeded,
+    Done,
+    /// A reader or the writer held on past [`RESTART_WAIT`].
+    Blocked,
+}
+
+fn checkpoint(conn: &Connection, restart_frames: i64) -> rusqlite::Result<Restart> {
+    // The row: (1 if it was blocked, frames in the WAL, frames copied).
     let frames: i64 = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| row.get(1))?;
-    if frames > restart_frames {
-        conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()))?;
+    if frames <= restart_frames {
+        return Ok(Restart::NotNeeded);
     }
-    Ok(())
+    let blocked: i64 = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |row| row.get(0))?;
+    Ok(if blocked == 0 {
+        Restart::Done
+    } else {
+        Restart::Blocked
+    })
 }
