@@ -123,7 +123,7 @@ impl WriterCounts {
         Self {
             batches: IntCounter::new(
                 "tollgate_sqlite_group_commits_total",
-                "Transactions the SQLite writer committed, one per batch of writes",
+                "Transactions the SQLite writer ran (one per batch of writes), committed or not",
             )
             .expect("valid counter"),
             writes: IntCounter::new(

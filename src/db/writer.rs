@@ -12,6 +12,7 @@
 //! The pool's connection still writes everything else; the two wait for
 //! each other on SQLite's one write lock (its busy timeout).
 
+use std::panic::AssertUnwindSafe;
 use std::path::Path;
 use std::time::Duration;
 
@@ -46,7 +47,7 @@ impl SqliteWriter {
         let conn = open(path).map_err(|e| {
             DbErr::Custom(format!("cannot open {} for writing: {e}", path.display()))
         })?;
-        let (jobs, queue) = mpsc::channel(capacity);
+        let (jobs, queue) = mpsc::channel(capacity.max(1));
         let counted = counts.clone();
         std::thread::Builder::new()
             .name("sqlite-writer".to_owned())
@@ -215,7 +216,10 @@ where
         let Some(op) = self.op.take() else {
             return false;
         };
-        let result = op(conn);
+        // A panicking write fails alone; the thread, and every later
+        // write, carry on.
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| op(conn)))
+            .unwrap_or_else(|_| Err(rusqlite::Error::UnwindingPanic));
         let ok = result.is_ok();
         self.result = Some(result);
         ok
@@ -261,6 +265,10 @@ fn run(conn: Connection, mut queue: mpsc::Receiver<Box<dyn Job>>, counts: &Write
 /// Runs the batch in one transaction; one write alone needs no savepoint,
 /// as its failure rolls back the transaction, which held nothing else.
 fn commit(conn: &Connection, batch: &mut [Box<dyn Job>]) -> rusqlite::Result<()> {
+    if !conn.is_autocommit() {
+        // A transaction a failed ROLLBACK left open would fail every BEGIN.
+        exec(conn, "ROLLBACK")?;
+    }
     exec(conn, "BEGIN IMMEDIATE")?;
     let result = (|| {
         if let [job] = batch {
