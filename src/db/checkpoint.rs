@@ -90,15 +90,15 @@ fn run(path: &Path, restart_frames: i64, alive: &Weak<()>) {
                 Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE).and_then(|c| {
                     // RESTART holds off writers while it waits: briefly.
                     c.busy_timeout(RESTART_WAIT)?;
-                    let done = checkpoint(&c, restart_at)?;
+                    let blocked = checkpoint(&c, restart_at)?;
                     conn = Some(c);
-                    Ok(done)
+                    Ok(blocked)
                 })
             }
         };
         match result {
-            Ok(Restart::Blocked) => backing_off = BACK_OFF_ROUNDS,
-            Ok(Restart::Done | Restart::NotNeeded) => warned = false,
+            Ok(true) => backing_off = BACK_OFF_ROUNDS,
+            Ok(false) => warned = false,
             Err(e) => {
                 // Once per outage, not four times a second.
                 if !warned {
@@ -111,23 +111,15 @@ fn run(path: &Path, restart_frames: i64, alive: &Weak<()>) {
     }
 }
 
-enum Restart {
-    NotNeeded,
-    Done,
-    /// A reader or the writer held on past [`RESTART_WAIT`].
-    Blocked,
-}
-
-fn checkpoint(conn: &Connection, restart_frames: i64) -> rusqlite::Result<Restart> {
+/// Checkpoints, and starts the WAL over beyond `restart_frames`; `true`
+/// when that RESTART could not finish (a reader or the writer held on past
+/// [`RESTART_WAIT`]).
+fn checkpoint(conn: &Connection, restart_frames: i64) -> rusqlite::Result<bool> {
     // The row: (1 if it was blocked, frames in the WAL, frames copied).
     let frames: i64 = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| row.get(1))?;
     if frames <= restart_frames {
-        return Ok(Restart::NotNeeded);
+        return Ok(false);
     }
     let blocked: i64 = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |row| row.get(0))?;
-    Ok(if blocked == 0 {
-        Restart::Done
-    } else {
-        Restart::Blocked
-    })
+    Ok(blocked != 0)
 }

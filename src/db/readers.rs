@@ -50,9 +50,7 @@ impl SqliteReaders {
         }
         let opts = SqliteConnectOptions::from_str(url).ok()?;
         let path = opts.get_filename().to_path_buf();
-        // sqlx names an in-memory database `file:sqlx-in-memory-N`.
-        let name = path.to_string_lossy();
-        if name.is_empty() || name == ":memory:" || name.starts_with("file:sqlx-in-memory") {
+        if path.as_os_str().is_empty() {
             return None;
         }
         Some(Arc::new(Self {

@@ -2,8 +2,7 @@ use chrono::{DateTime, Utc};
 use entity::{authorization_code, refresh_token, user};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter,
-    QuerySelect, QueryTrait, Set, Statement, UpdateMany,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -52,52 +51,31 @@ pub async fn redeem(
     code_hash: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
-    let result = redeem_query(code_hash, now).exec(db).await?;
-    Ok(result.rows_affected == 1)
-}
-
-fn redeem_query(code_hash: &str, now: DateTime<Utc>) -> UpdateMany<authorization_code::Entity> {
-    authorization_code::Entity::update_many()
+    let result = authorization_code::Entity::update_many()
         .col_expr(authorization_code::Column::RedeemedAt, Expr::value(now))
         .filter(authorization_code::Column::CodeHash.eq(code_hash))
         .filter(authorization_code::Column::RedeemedAt.is_null())
         .filter(authorization_code::Column::ExpiresAt.gt(now))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
 }
 
 /// Writes the grant's refresh token, then redeems the code as [`redeem`]
 /// does; `true` for the one caller that wins. A loser's refresh token is
-/// written all the same, unseen, and revoked with its grant. On SQLite the
-/// two statements reach the pool's one connection in one round trip; a
-/// crash between them leaves that unseen token and an unspent code.
+/// written all the same, unseen, and revoked with its grant. The pool's
+/// way, for PostgreSQL and in-memory SQLite; a SQLite file goes through
+/// `db::writer`, which does both in one transaction.
 pub async fn redeem_storing(
     db: &impl ConnectionTrait,
     code_hash: &str,
     now: DateTime<Utc>,
     refresh: Option<refresh_token::Model>,
 ) -> Result<bool, DbErr> {
-    let Some(refresh) = refresh else {
-        return redeem(db, code_hash, now).await;
-    };
-    let backend = db.get_database_backend();
-    if backend != DbBackend::Sqlite {
+    if let Some(refresh) = refresh {
         super::refresh_tokens::insert(db, refresh).await?;
-        return redeem(db, code_hash, now).await;
     }
-    let insert = super::refresh_tokens::insert_query(refresh).build(backend);
-    let update = redeem_query(code_hash, now).build(backend);
-    // Anonymous `?` parameters: sqlx binds them in order across the
-    // statements it runs, so the values simply follow one another.
-    let sql = format!("{}; {}", insert.sql, update.sql);
-    let values = [insert.values, update.values]
-        .into_iter()
-        .flatten()
-        .flat_map(|v| v.0)
-        .collect::<Vec<_>>();
-    let result = db
-        .execute_raw(Statement::from_sql_and_values(backend, sql, values))
-        .await?;
-    // One row inserted, and one updated if this request won.
-    Ok(result.rows_affected() == 2)
+    redeem(db, code_hash, now).await
 }
 
 /// Expires the session's unredeemed codes, so that none of them can yet

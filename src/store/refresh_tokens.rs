@@ -8,14 +8,6 @@ use uuid::Uuid;
 
 /// One round trip: nothing is read back.
 pub async fn insert(db: &impl ConnectionTrait, token: refresh_token::Model) -> Result<(), DbErr> {
-    insert_query(token)
-        .exec_without_returning(db)
-        .await
-        .map(|_| ())
-}
-
-/// The INSERT of [`insert`], for a caller that sends it with more.
-pub fn insert_query(token: refresh_token::Model) -> sea_orm::Insert<refresh_token::ActiveModel> {
     refresh_token::Entity::insert(refresh_token::ActiveModel {
         token_hash: Set(token.token_hash),
         grant_id: Set(token.grant_id),
@@ -30,6 +22,9 @@ pub fn insert_query(token: refresh_token::Model) -> sea_orm::Insert<refresh_toke
         auth_time: Set(token.auth_time),
         sid: Set(token.sid),
     })
+    .exec_without_returning(db)
+    .await
+    .map(|_| ())
 }
 
 pub async fn find(
