@@ -101,3 +101,62 @@ fn under_steady_writes_the_wal_is_started_over() {
         "the WAL grew to {wal} bytes: it was never started over"
     );
 }
+
+/// A load peak grows the WAL file past the RESTART threshold, and SQLite
+/// keeps a file at its high-water size; once writes pause, the thread
+/// trims it back, and nothing written is lost.
+#[tokio::test]
+async fn after_a_peak_the_idle_wal_file_is_trimmed() {
+    use tollgate::db::checkpoint::{Checkpointer, RESTART_FRAMES, WAL_SIZE_LIMIT};
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("peak.db");
+    let url = format!("sqlite://{}?mode=rwc", path.display());
+    let db = tollgate::db::open(&url).await.unwrap();
+    db.execute_unprepared("PRAGMA wal_autocheckpoint = 0; CREATE TABLE scratch (v BLOB)")
+        .await
+        .unwrap();
+    let wal_path = dir.path().join("peak.db-wal");
+    let wal_len = || std::fs::metadata(&wal_path).unwrap().len();
+
+    // A peak: a fifth more than the limit through the WAL in one go.
+    let megabytes = (WAL_SIZE_LIMIT >> 20) * 6 / 5;
+    for _ in 0..megabytes {
+        db.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Sqlite,
+            "INSERT INTO scratch (v) VALUES (?)",
+            [vec![7u8; 1 << 20].into()],
+        ))
+        .await
+        .unwrap();
+    }
+    let peak = wal_len();
+    assert!(peak > WAL_SIZE_LIMIT, "the peak left only {peak} bytes");
+
+    let _checkpointer = Checkpointer::start_thread(path.clone(), RESTART_FRAMES).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let now = wal_len();
+        if now <= WAL_SIZE_LIMIT {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the idle WAL file stayed at {now} bytes (limit {WAL_SIZE_LIMIT})"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let row = db
+        .query_one_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "SELECT count(*), sum(length(v)) FROM scratch",
+        ))
+        .await
+        .unwrap()
+        .expect("a row");
+    assert_eq!(row.try_get_by_index::<i64>(0).unwrap(), megabytes as i64);
+    assert_eq!(
+        row.try_get_by_index::<i64>(1).unwrap(),
+        (megabytes << 20) as i64
+    );
+}
