@@ -94,7 +94,7 @@ impl Application {
 
     /// Serves until `shutdown` completes, then lets in-flight requests
     /// finish for up to `shutdown_grace`; the ones still running then are
-    /// cut off.
+    /// cut off. Closes the database connections last.
     pub async fn run_until_stopped(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
@@ -119,6 +119,7 @@ impl Application {
             settings.max_connections,
             settings.request_read_timeout,
         );
+        let state = self.state.clone();
         let app = app(self.state);
         let result = Server::new_with_acceptor(acceptor)
             .idle_timeout(settings.idle_timeout)
@@ -130,6 +131,7 @@ impl Application {
         if let Some(metrics) = metrics {
             metrics.abort();
         }
+        state.close().await;
         result
     }
 }

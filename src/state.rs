@@ -71,12 +71,38 @@ pub struct AppState {
 /// what a change log read that failed could leave behind.
 pub const CLIENT_CACHE_TTL: Duration = Duration::from_secs(30);
 
+/// How long shutdown waits for the pool's connections to close.
+const CLOSE_WAIT: Duration = Duration::from_secs(5);
+
 /// How long a recorded session sign-in to a client is remembered. A
 /// session's rows go only with the session, whose id is never reused, so
 /// this bounds memory, not staleness.
 const SESSION_CLIENTS_TTL: Duration = Duration::from_secs(600);
 
 impl AppState {
+    /// Closes the database connections once no request is left, the
+    /// pool's last. On SQLite the last connection to close copies the WAL
+    /// into the database and removes it, so the file alone holds every
+    /// write (a copy of it is a whole backup).
+    pub async fn close(&self) {
+        if let Some(writer) = &self.writer {
+            writer.close().await;
+        }
+        if let Some(checkpointer) = &self.checkpointer {
+            checkpointer.close().await;
+        }
+        if let Some(readers) = &self.readers {
+            readers.close();
+        }
+        // A connection still out (a task cut off mid-query) would hold the
+        // pool's close for good.
+        match tokio::time::timeout(CLOSE_WAIT, self.db.close_by_ref()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "closing the database failed"),
+            Err(_) => tracing::warn!("the database did not close within {CLOSE_WAIT:?}"),
+        }
+    }
+
     /// Loads (creating on first start) the signing keys and the denylist.
     pub async fn build(
         db: DatabaseConnection,

@@ -23,12 +23,16 @@
 //! file beyond [`WAL_SIZE_LIMIT`] (TRUNCATE), which then holds off nobody.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Weak};
+use std::sync::Mutex;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 use tracing::warn;
+
+use crate::cache::lock;
 
 /// How often the WAL is copied into the database. Bounds the WAL to what
 /// the writer writes in this time.
@@ -53,9 +57,11 @@ const RESTART_WAIT: Duration = Duration::from_millis(100);
 /// after round.
 const BACK_OFF_ROUNDS: u32 = 4;
 
-/// Checkpoints while it lives; the thread ends within [`EVERY`] of its drop.
+/// Checkpoints until it is closed or dropped.
 pub struct Checkpointer {
-    _alive: Arc<()>,
+    /// Dropping the sender stops the thread at once.
+    stop: Mutex<Option<mpsc::Sender<()>>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl Checkpointer {
@@ -71,17 +77,29 @@ impl Checkpointer {
 
     /// Only the thread, starting the WAL over beyond `restart_frames`.
     pub fn start_thread(path: PathBuf, restart_frames: i64) -> Result<Self, DbErr> {
-        let alive = Arc::new(());
-        let weak = Arc::downgrade(&alive);
-        std::thread::Builder::new()
+        let (stop, stopped) = mpsc::channel();
+        let thread = std::thread::Builder::new()
             .name("sqlite-checkpoint".to_owned())
-            .spawn(move || run(&path, restart_frames, &weak))
+            .spawn(move || run(&path, restart_frames, &stopped))
             .map_err(|e| DbErr::Custom(format!("cannot start the checkpoint thread: {e}")))?;
-        Ok(Self { _alive: alive })
+        Ok(Self {
+            stop: Mutex::new(Some(stop)),
+            thread: Mutex::new(Some(thread)),
+        })
+    }
+
+    /// Stops the thread and waits until it has closed its connection.
+    pub async fn close(&self) {
+        lock(&self.stop).take();
+        let thread = lock(&self.thread).take();
+        if let Some(thread) = thread {
+            // At most one checkpoint to finish: RESTART_WAIT and two syncs.
+            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+        }
     }
 }
 
-fn run(path: &Path, restart_frames: i64, alive: &Weak<()>) {
+fn run(path: &Path, restart_frames: i64, stopped: &mpsc::Receiver<()>) {
     let mut wal = path.as_os_str().to_owned();
     wal.push("-wal");
     let mut wal = Wal {
@@ -92,8 +110,8 @@ fn run(path: &Path, restart_frames: i64, alive: &Weak<()>) {
     let mut warned = false;
     // Rounds left before a RESTART may be tried again.
     let mut backing_off = 0;
-    while alive.strong_count() > 0 {
-        std::thread::sleep(EVERY);
+    // Nothing is ever sent: the sender's drop ends the wait early.
+    while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(EVERY) {
         let restart_at = if backing_off > 0 {
             backing_off -= 1;
             i64::MAX

@@ -11,6 +11,7 @@
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
@@ -39,6 +40,8 @@ const MMAP_BYTES: i64 = 256 << 20;
 pub struct SqliteReaders {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
+    /// After [`close`](Self::close), a read closes its connection after use.
+    closed: AtomicBool,
 }
 
 impl SqliteReaders {
@@ -56,7 +59,17 @@ impl SqliteReaders {
         Some(Arc::new(Self {
             path,
             idle: Mutex::new(Vec::new()),
+            closed: AtomicBool::new(false),
         }))
+    }
+
+    /// Closes the idle connections, and any in use when their read ends.
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::Relaxed);
+        self.idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
     }
 
     /// The database file.
@@ -182,7 +195,7 @@ impl SqliteReaders {
         };
         let result = read(&conn);
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-        if idle.len() < MAX_IDLE {
+        if idle.len() < MAX_IDLE && !self.closed.load(Ordering::Relaxed) {
             idle.push(conn);
         }
         result

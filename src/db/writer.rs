@@ -29,8 +29,14 @@ pub const QUEUE: usize = 1024;
 pub const MAX_BATCH: usize = 256;
 
 pub struct SqliteWriter {
-    jobs: mpsc::Sender<Box<dyn Job>>,
+    jobs: mpsc::Sender<Message>,
     counts: WriterCounts,
+}
+
+enum Message {
+    Write(Box<dyn Job>),
+    /// Commit what came before, close the connection, then answer.
+    Close(oneshot::Sender<()>),
 }
 
 impl SqliteWriter {
@@ -66,6 +72,15 @@ impl SqliteWriter {
         &self.counts
     }
 
+    /// Commits the writes queued so far and closes the connection; writes
+    /// after this fail with "the SQLite writer has stopped".
+    pub async fn close(&self) {
+        let (done, closed) = oneshot::channel();
+        if self.jobs.send(Message::Close(done)).await.is_ok() {
+            let _ = closed.await;
+        }
+    }
+
     /// Runs `op` in the next batch; its result once the batch committed.
     /// An error from `op` rolls back only what `op` wrote.
     pub async fn write<T, F>(&self, op: F) -> Result<T, DbErr>
@@ -80,7 +95,7 @@ impl SqliteWriter {
             reply,
         });
         self.jobs
-            .send(job)
+            .send(Message::Write(job))
             .await
             .map_err(|_| DbErr::Custom("the SQLite writer has stopped".to_owned()))?;
         answer
@@ -237,21 +252,30 @@ where
     }
 }
 
-fn run(conn: Connection, mut queue: mpsc::Receiver<Box<dyn Job>>, counts: &WriterCounts) {
+fn run(conn: Connection, mut queue: mpsc::Receiver<Message>, counts: &WriterCounts) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    while let Some(first) = queue.blocking_recv() {
-        batch.push(first);
+    let mut closing = None;
+    while closing.is_none() {
+        match queue.blocking_recv() {
+            Some(Message::Write(job)) => batch.push(job),
+            Some(Message::Close(done)) => closing = Some(done),
+            None => break,
+        }
         // Woken by the first write, let the requests already running queue
         // theirs too before committing. Sharing a core with the server, the
         // writer would otherwise run at once and commit one write at a
         // time, a context switch each; with a core of its own this returns
         // at once.
         std::thread::yield_now();
-        while batch.len() < MAX_BATCH {
+        while closing.is_none() && batch.len() < MAX_BATCH {
             match queue.try_recv() {
-                Ok(job) => batch.push(job),
+                Ok(Message::Write(job)) => batch.push(job),
+                Ok(Message::Close(done)) => closing = Some(done),
                 Err(_) => break,
             }
+        }
+        if batch.is_empty() {
+            continue;
         }
         let committed = commit(&conn, &mut batch);
         counts.batches.inc();
@@ -259,6 +283,13 @@ fn run(conn: Connection, mut queue: mpsc::Receiver<Box<dyn Job>>, counts: &Write
         for job in batch.drain(..) {
             job.finish(committed.as_ref().map(|_| ()));
         }
+    }
+    // Writes queued after the close are dropped unanswered: their callers
+    // hear that the writer has stopped.
+    drop(queue);
+    drop(conn);
+    if let Some(done) = closing {
+        let _ = done.send(());
     }
 }
 

@@ -394,6 +394,51 @@ async fn the_queue_holds_no_more_than_its_capacity() {
     );
 }
 
+/// At shutdown: what was queued before the close commits, and a write
+/// queued after it, or sent later, fails saying the writer has stopped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_the_writer_commits_what_came_before_and_refuses_the_rest() {
+    let f = fixture().await;
+    let writer = Arc::new(f.writer(16));
+    let now = Utc::now();
+    let (release, held) = hold(&writer).await;
+    let insert = |name: &str| {
+        let (writer, code) = (writer.clone(), f.code(name, now));
+        tokio::spawn(async move { writer.insert_code(code).await })
+    };
+    let before: Vec<_> = (0..3).map(|i| insert(&format!("closing-{i}"))).collect();
+    wait_for_queue(&writer, 3).await;
+    let closing = {
+        let writer = writer.clone();
+        tokio::spawn(async move { writer.close().await })
+    };
+    wait_for_queue(&writer, 4).await;
+    let after = insert("closing-late");
+    wait_for_queue(&writer, 5).await;
+
+    release.send(()).unwrap();
+    held.await.unwrap();
+    closing.await.unwrap();
+    for done in before {
+        done.await
+            .unwrap()
+            .expect("a write queued before the close committed");
+    }
+    let late = after
+        .await
+        .unwrap()
+        .expect_err("a write queued after the close");
+    assert!(late.to_string().contains("stopped"), "{late}");
+    let later = writer
+        .insert_code(f.code("closing-later", now))
+        .await
+        .expect_err("a write after the close");
+    assert!(later.to_string().contains("stopped"), "{later}");
+    assert_eq!(f.count_codes("closing-%").await, 3);
+    // Closing again is harmless.
+    writer.close().await;
+}
+
 /// An in-memory database has no file for another connection to open: no
 /// readers and no writer, and the server still starts.
 #[tokio::test]

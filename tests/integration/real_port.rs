@@ -227,3 +227,68 @@ async fn a_bad_setting_stops_start_up_naming_it() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("invalid TOLLGATE_BIND: "), "{err}");
 }
+
+/// SIGTERM closes every database connection, the pool's last: on SQLite
+/// the last one copies the WAL into the database and removes it, so the
+/// file alone holds every write, and a copy of it is a whole backup.
+#[tokio::test]
+async fn after_sigterm_the_sqlite_file_alone_holds_every_write() {
+    // Arrange: a server that has written posts and read them back inline.
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("tollgate.db");
+    let database_url = format!("sqlite://{}?mode=rwc", db_path.display());
+    let key = alice_with_a_key(dir.path(), &database_url);
+    let mut server = Server::start(dir.path(), &database_url, &[]).await;
+    let base = server.base.clone();
+    let http = reqwest::Client::new();
+    for i in 0..20 {
+        let created: Value = http
+            .post(format!("{base}/api/v1/posts"))
+            .header("X-API-Key", &key)
+            .json(&json!({"title": format!("kept {i}"), "body": "x", "published": true}))
+            .send()
+            .await
+            .unwrap()
+            .error_for_status()
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = created["id"].as_str().expect("an id");
+        let read = http
+            .get(format!("{base}/api/v1/posts/{id}"))
+            .header("X-API-Key", &key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(read.status(), 200);
+    }
+    let side_file = |suffix: &str| dir.path().join(format!("tollgate.db{suffix}"));
+    assert!(side_file("-wal").exists(), "a running server writes a WAL");
+
+    // Act
+    server.signal("TERM");
+    let status = server.wait_for_exit(Duration::from_secs(10)).await;
+    assert!(status.success(), "{status}");
+
+    // Assert: no WAL or shared-memory file left, and a copy of the file
+    // alone has every post.
+    for suffix in ["-wal", "-shm"] {
+        assert!(
+            !side_file(suffix).exists(),
+            "tollgate.db{suffix} was left behind: a connection was not closed"
+        );
+    }
+    let elsewhere = tempfile::tempdir().unwrap();
+    let copy = elsewhere.path().join("copy.db");
+    std::fs::copy(&db_path, &copy).unwrap();
+    let kept: i64 = rusqlite::Connection::open(&copy)
+        .unwrap()
+        .query_row(
+            "SELECT count(*) FROM posts WHERE title LIKE 'kept %'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(kept, 20);
+}
