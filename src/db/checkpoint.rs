@@ -152,8 +152,9 @@ struct Wal {
 }
 
 /// Checkpoints, starts the WAL over beyond `restart_frames`, and trims an
-/// idle WAL file beyond [`WAL_SIZE_LIMIT`]; `true` when that RESTART could
-/// not finish (a reader or the writer held on past [`RESTART_WAIT`]).
+/// idle WAL file beyond [`WAL_SIZE_LIMIT`]; `true` when that RESTART or
+/// trim could not finish (a reader or the writer held on past
+/// [`RESTART_WAIT`]).
 fn checkpoint(conn: &Connection, restart_frames: i64, wal: &mut Wal) -> rusqlite::Result<bool> {
     // The row: (1 if it was blocked, frames in the WAL, frames copied).
     let (frames, copied): (i64, i64) =
@@ -166,7 +167,9 @@ fn checkpoint(conn: &Connection, restart_frames: i64, wal: &mut Wal) -> rusqlite
         // next write starts the WAL over by itself, and a trim now holds
         // off nobody.
         if std::fs::metadata(&wal.path).is_ok_and(|m| m.len() > WAL_SIZE_LIMIT) {
-            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+            let blocked: i64 =
+                conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| row.get(0))?;
+            return Ok(blocked != 0);
         }
     } else if frames > restart_frames {
         let blocked: i64 =

@@ -40,7 +40,7 @@ const MMAP_BYTES: i64 = 256 << 20;
 pub struct SqliteReaders {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
-    /// After [`close`](Self::close), a read closes its connection after use.
+    /// After [`close`](Self::close), reads go to the pool.
     closed: AtomicBool,
 }
 
@@ -63,7 +63,8 @@ impl SqliteReaders {
         }))
     }
 
-    /// Closes the idle connections, and any in use when their read ends.
+    /// Closes the idle connections, and any in use when their read ends;
+    /// later reads fail, and [`inline_or`] sends them to the pool.
     pub fn close(&self) {
         self.closed.store(true, Ordering::Relaxed);
         self.idle
@@ -184,6 +185,14 @@ impl SqliteReaders {
         &self,
         read: impl FnOnce(&Connection) -> rusqlite::Result<T>,
     ) -> rusqlite::Result<T> {
+        if self.closed.load(Ordering::Relaxed) {
+            // A read-only connection closing last would leave the WAL
+            // behind: a read cut off at shutdown goes to the pool instead.
+            return Err(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_MISUSE),
+                Some("the inline readers are closed".to_owned()),
+            ));
+        }
         let idle = self
             .idle
             .lock()

@@ -72,3 +72,42 @@ async fn posts_sessions_and_codes_read_inline_are_the_rows_sea_orm_reads() {
     assert_eq!(inline, pooled, "the same code and user both ways");
     assert_eq!(readers.code("no such hash").expect("read"), None);
 }
+
+/// At shutdown the readers close before the pool; a read that comes late
+/// is answered through the pool, and no read-only connection is left to
+/// be the last one open (which could not fold the WAL away).
+#[tokio::test]
+async fn after_the_readers_close_reads_go_through_the_pool() {
+    let app = TestApp::spawn_sqlite().await;
+    let readers = app.state.readers.clone().expect("SQLite has readers");
+    let alice = app.user("alice").await;
+    let key = app.api_key(&alice, &["blog:read", "blog:write"]).await;
+    let resp = app
+        .client
+        .post("/api/v1/posts")
+        .header("X-API-Key", &key)
+        .body_json(&serde_json::json!({"title": "Late", "body": "read", "published": true}))
+        .send()
+        .await;
+    resp.assert_status(poem::http::StatusCode::CREATED);
+    let id = json(resp).await["id"].as_str().unwrap().to_owned();
+    assert!(
+        readers.post_by_id(id.parse().unwrap()).unwrap().is_some(),
+        "open readers read inline"
+    );
+
+    readers.close();
+
+    let closed = readers
+        .post_by_id(id.parse().unwrap())
+        .expect_err("closed readers refuse");
+    assert!(closed.to_string().contains("closed"), "{closed}");
+    let resp = app
+        .client
+        .get(format!("/api/v1/posts/{id}"))
+        .header("X-API-Key", &key)
+        .send()
+        .await;
+    resp.assert_status_is_ok();
+    assert_eq!(json(resp).await["title"], "Late");
+}
