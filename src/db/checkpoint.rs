@@ -59,9 +59,8 @@ const BACK_OFF_ROUNDS: u32 = 4;
 
 /// Checkpoints until it is closed or dropped.
 pub struct Checkpointer {
-    /// Dropping the sender stops the thread at once.
-    stop: Mutex<Option<mpsc::Sender<()>>>,
-    thread: Mutex<Option<JoinHandle<()>>>,
+    /// The thread, and the sender whose drop stops it at once.
+    running: Mutex<Option<(mpsc::Sender<()>, JoinHandle<()>)>>,
 }
 
 impl Checkpointer {
@@ -83,16 +82,15 @@ impl Checkpointer {
             .spawn(move || run(&path, restart_frames, &stopped))
             .map_err(|e| DbErr::Custom(format!("cannot start the checkpoint thread: {e}")))?;
         Ok(Self {
-            stop: Mutex::new(Some(stop)),
-            thread: Mutex::new(Some(thread)),
+            running: Mutex::new(Some((stop, thread))),
         })
     }
 
     /// Stops the thread and waits until it has closed its connection.
     pub async fn close(&self) {
-        lock(&self.stop).take();
-        let thread = lock(&self.thread).take();
-        if let Some(thread) = thread {
+        let running = lock(&self.running).take();
+        if let Some((stop, thread)) = running {
+            drop(stop);
             // At most one checkpoint to finish: RESTART_WAIT and two syncs.
             let _ = tokio::task::spawn_blocking(move || thread.join()).await;
         }

@@ -50,6 +50,17 @@ impl Fixture {
         SqliteWriter::start_with(path, capacity, WriterCounts::unregistered()).expect("writer")
     }
 
+    /// Queues the insert of a code named `hash` on `writer`, in a task.
+    fn insert(
+        &self,
+        writer: &Arc<SqliteWriter>,
+        hash: &str,
+        now: DateTime<Utc>,
+    ) -> tokio::task::JoinHandle<Result<(), sea_orm::DbErr>> {
+        let (writer, code) = (writer.clone(), self.code(hash, now));
+        tokio::spawn(async move { writer.insert_code(code).await })
+    }
+
     fn code(&self, hash: &str, now: DateTime<Utc>) -> authorization_code::Model {
         authorization_code::Model {
             code_hash: hash.to_owned(),
@@ -240,11 +251,7 @@ async fn concurrent_writes_share_commits_and_all_land() {
     let f = fixture().await;
     let writer = Arc::new(f.writer(1024));
     let now = Utc::now();
-    let writes = (0..200).map(|i| {
-        let writer = writer.clone();
-        let code = f.code(&format!("many-{i}"), now);
-        tokio::spawn(async move { writer.insert_code(code).await })
-    });
+    let writes = (0..200).map(|i| f.insert(&writer, &format!("many-{i}"), now));
     for done in futures_util::future::join_all(writes).await {
         done.unwrap().expect("the write committed");
     }
@@ -299,10 +306,7 @@ async fn a_failing_write_in_a_batch_undoes_only_itself() {
     let now = Utc::now();
     let (release, held) = hold(&writer).await;
 
-    let first = tokio::spawn({
-        let (writer, code) = (writer.clone(), f.code("batch-a", now));
-        async move { writer.insert_code(code).await }
-    });
+    let first = f.insert(&writer, "batch-a", now);
     // Writes a row, then fails: the row must go with it.
     let failing = tokio::spawn({
         let writer = writer.clone();
@@ -331,10 +335,7 @@ async fn a_failing_write_in_a_batch_undoes_only_itself() {
                 .await
         }
     });
-    let last = tokio::spawn({
-        let (writer, code) = (writer.clone(), f.code("batch-c", now));
-        async move { writer.insert_code(code).await }
-    });
+    let last = f.insert(&writer, "batch-c", now);
     wait_for_queue(&writer, 3).await;
     release.send(()).unwrap();
     held.await.unwrap();
@@ -365,10 +366,7 @@ async fn the_queue_holds_no_more_than_its_capacity() {
     let now = Utc::now();
     let (release, held) = hold(&writer).await;
     let queued: Vec<_> = (0..2)
-        .map(|i| {
-            let (writer, code) = (writer.clone(), f.code(&format!("queued-{i}"), now));
-            tokio::spawn(async move { writer.insert_code(code).await })
-        })
+        .map(|i| f.insert(&writer, &format!("queued-{i}"), now))
         .collect();
     wait_for_queue(&writer, 2).await;
 
@@ -402,18 +400,16 @@ async fn closing_the_writer_commits_what_came_before_and_refuses_the_rest() {
     let writer = Arc::new(f.writer(16));
     let now = Utc::now();
     let (release, held) = hold(&writer).await;
-    let insert = |name: &str| {
-        let (writer, code) = (writer.clone(), f.code(name, now));
-        tokio::spawn(async move { writer.insert_code(code).await })
-    };
-    let before: Vec<_> = (0..3).map(|i| insert(&format!("closing-{i}"))).collect();
+    let before: Vec<_> = (0..3)
+        .map(|i| f.insert(&writer, &format!("closing-{i}"), now))
+        .collect();
     wait_for_queue(&writer, 3).await;
     let closing = {
         let writer = writer.clone();
         tokio::spawn(async move { writer.close().await })
     };
     wait_for_queue(&writer, 4).await;
-    let after = insert("closing-late");
+    let after = f.insert(&writer, "closing-late", now);
     wait_for_queue(&writer, 5).await;
 
     release.send(()).unwrap();
